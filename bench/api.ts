@@ -1,0 +1,166 @@
+// bench:api — the dashboard read path under load. Seeds a dashboard of 10 views x 5 series over
+// 1,000 repositories x 90 weekly samples (4.5 million points), starts `code-insights serve
+// --no-worker` on it, and has 16 concurrent clients fetch the whole dashboard (every view's lines
+// and loading flag) through GraphQL; then the same SQL (sql/dashboard-read.sql) run directly with
+// pg as the same API role and claims. Rounds alternate between the two. Two loads: saturated (each
+// client sends its next request as soon as the last one is answered: the machine's throughput) and
+// paced (each client reads the dashboard every --pace-ms, like open dashboards refreshing). Prints
+// p50/p95 of each path and the ratios GraphQL / SQL (target: GraphQL p95 under 50 ms).
+//   npm run bench:api [-- --repos 1000 --samples 90 --clients 16 --requests 400 --pace-ms 250]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { issueToken } from '../src/auth/tokens.ts';
+import { startScratchServer } from '../src/db/scratch-database.ts';
+import { createLogger } from '../src/logger.ts';
+import { projectRoot } from '../src/project-root.ts';
+import { positiveIntegerArgs } from './positive-integer-args.ts';
+
+const args = positiveIntegerArgs({ repos: 1000, views: 10, series: 5, samples: 90, clients: 16, requests: 400, rounds: 3, 'pace-ms': 250 });
+const scale = { repos: args.repos, views: args.views, series: args.series, samples: args.samples };
+const clients = args.clients;
+const requestsPerRound = args.requests;
+const rounds = args.rounds;
+const paceMs = args['pace-ms'];
+
+const logger = createLogger({ level: 'warn' });
+const SECRET_TEXT = 'bench-api-secret-that-is-long-enough-for-hs256';
+const SECRET = new TextEncoder().encode(SECRET_TEXT);
+const sqlFile = (name: string) => fs.readFileSync(path.join(projectRoot, 'sql', name), 'utf8');
+
+const server = await startScratchServer({ logger, databaseUrl: process.env.DATABASE_URL });
+let child: ReturnType<typeof spawn> | undefined;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'code-insights-bench-api-'));
+try {
+  const url = await server.createDatabase('bench_api');
+  const owner = new pg.Pool({ connectionString: url, max: 4 });
+  const started = Date.now();
+  // Integers only, checked above: substituted into the seed script's placeholders.
+  const seed = sqlFile('bench-api-seed.sql')
+    .replace(/\$1/g, String(scale.repos)).replace(/\$2/g, String(scale.views)).replace(/\$3/g, String(scale.series)).replace(/\$4/g, String(scale.samples))
+    .split(/;\s*\n/).map((statement) => statement.replace(/^\s*--.*$/gm, '').trim()).filter(Boolean);
+  for (const statement of seed) await owner.query(statement);
+  const series = (await owner.query<{ id: number }>('select id from insight_series order by id')).rows.map((row) => row.id);
+  const insertPoints = sqlFile('bench-api-points.sql');
+  for (const [index, id] of series.entries()) {
+    await owner.query(insertPoints, [id]);
+    process.stdout.write(`\rseeding points: series ${index + 1}/${series.length}`);
+  }
+  await owner.query('analyze');
+  const { rows: counted } = await owner.query<{ points: string; dashboard: number }>(
+    'select (select count(*) from series_points) as points, (select max(id) from dashboard) as dashboard',
+  );
+  const dashboardId = counted[0]!.dashboard;
+  console.log(`\rseeded ${Number(counted[0]!.points).toLocaleString('en')} points: ${scale.views} views x ${scale.series} series x ${scale.repos} repositories x ${scale.samples} samples in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  await owner.end();
+
+  // The API in its own process, as it runs in production (no worker: nothing else competes).
+  child = spawn(process.execPath, [path.join(projectRoot, 'src', 'cli', 'bin.js'), 'serve', '--no-worker'], {
+    env: { ...process.env, DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: SECRET_TEXT, LOG_LEVEL: 'warn', GRAPHILE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const apiUrl = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child!.stdout!.on('data', (chunk) => {
+      output += chunk;
+      const match = output.match(/GraphQL:\s+(\S+)\/graphql/);
+      if (match) resolve(match[1]!);
+    });
+    child!.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening`)));
+  });
+
+  const token = await issueToken({ userId: 1, orgIds: [], admin: false, ttl: '1h' }, SECRET);
+  const query = `query ($id: Int!) { dashboardByRowId(rowId: $id) { title
+    dashboardInsightViewsByDashboardId(orderBy: ROW_ID_ASC) { nodes { insightViewByInsightViewId {
+      rowId title loading data { seriesId label stroke times values } } } } } }`;
+  const viaGraphql = async () => {
+    const response = await fetch(`${apiUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables: { id: dashboardId } }),
+    });
+    const body = (await response.json()) as { data?: any; errors?: unknown };
+    if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+    return body.data.dashboardByRowId.dashboardInsightViewsByDashboardId.nodes.map((n: any) => n.insightViewByInsightViewId.data) as Array<Array<{ values: number[] }>>;
+  };
+  // The same reads as the API makes them: a transaction as the API role with the token's claims.
+  const direct = new pg.Pool({ connectionString: url, max: 10 });
+  const dashboardSql = sqlFile('dashboard-read.sql');
+  const viaSql = async () => {
+    const client = await direct.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select set_config('role', 'code_insights_user', true), set_config('jwt.claims.user_id', '1', true)`);
+      const { rows } = await client.query(dashboardSql, [dashboardId]);
+      await client.query('commit');
+      return rows.map((row) => row.data) as Array<Array<{ values: number[] }>>;
+    } finally {
+      client.release();
+    }
+  };
+
+  // Both paths must return the same numbers, or the comparison means nothing.
+  const total = (views: Array<Array<{ values: number[] }>>) => views.flat().reduce((sum, line) => sum + line.values.reduce((a, b) => a + b, 0), 0);
+  const [fromGraphql, fromSql] = [await viaGraphql(), await viaSql()];
+  if (fromGraphql.length !== scale.views || total(fromGraphql) !== total(fromSql)) {
+    throw new Error(`GraphQL and SQL disagree: ${fromGraphql.length} views, totals ${total(fromGraphql)} vs ${total(fromSql)}`);
+  }
+  console.log(`each read: ${fromGraphql.length} views, ${fromGraphql.flat().length} lines, ${fromGraphql.flat().reduce((n, l) => n + l.values.length, 0)} points (sum ${total(fromGraphql)})`);
+
+  /** Each client reads, then waits until pace ms after its last start (0: at once). */
+  const load = async (read: () => Promise<unknown>, pace = 0) => {
+    const latencies: number[] = [];
+    let next = 0;
+    await Promise.all(Array.from({ length: clients }, async (_, client) => {
+      if (pace) await new Promise((resolve) => setTimeout(resolve, (pace * client) / clients)); // spread the starts
+      while (next++ < requestsPerRound) {
+        const begin = performance.now();
+        await read();
+        const took = performance.now() - begin;
+        latencies.push(took);
+        if (pace > took) await new Promise((resolve) => setTimeout(resolve, pace - took));
+      }
+    }));
+    return latencies;
+  };
+  await load(viaGraphql); // warm-up: plans, caches, connections
+  await load(viaSql);
+  const measure = async (pace: number) => {
+    const measured = { graphql: [] as number[], sql: [] as number[] };
+    const begun = Date.now();
+    for (let round = 0; round < rounds; round++) {
+      measured.graphql.push(...(await load(viaGraphql, pace)));
+      measured.sql.push(...(await load(viaSql, pace)));
+    }
+    return { measured, seconds: (Date.now() - begun) / 1000 };
+  };
+  const saturated = await measure(0);
+  const paced = await measure(paceMs);
+  await direct.end();
+
+  const percentile = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  };
+  const row = (name: string, values: number[]) =>
+    `  ${name.padEnd(8)} p50 ${percentile(values, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(values, 95).toFixed(1).padStart(7)} ms   (${values.length} requests)`;
+  const report = (title: string, { measured, seconds }: Awaited<ReturnType<typeof measure>>) => {
+    console.log(`${title}: ${rounds} rounds of ${requestsPerRound} requests per path, in ${seconds.toFixed(0)} s`);
+    console.log(row('GraphQL', measured.graphql));
+    console.log(row('SQL', measured.sql));
+    const ratio = (p: number) => (percentile(measured.graphql, p) / percentile(measured.sql, p)).toFixed(2);
+    console.log(`  ratio GraphQL / SQL: p50 ${ratio(50)}x, p95 ${ratio(95)}x`);
+    console.log(`  target, GraphQL p95 under 50 ms: ${percentile(measured.graphql, 95) < 50 ? 'met' : 'NOT met'}`);
+  };
+  report(`${clients} concurrent clients, saturated (next request as soon as the last is answered)`, saturated);
+  report(`${clients} concurrent clients, paced (each reads the dashboard every ${paceMs} ms)`, paced);
+} finally {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child!.once('exit', resolve));
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  await server.close();
+}

@@ -1,0 +1,26 @@
+-- bench:api data: $1 repositories, a dashboard (granted to user 1) of $2 views x $3 series over every
+-- repository, $4 weekly samples per series with a point per repository and sample. Backfills are
+-- marked done and their jobs removed: the bench reads a settled dashboard.
+-- Run by bench/api.ts, one statement at a time (separated by blank lines with ";").
+select register_repository('/nonexistent/bench/' || i || '.git', 'bench/repo-' || i) from generate_series(1, $1::int) i;
+
+select create_line_insight('View ' || v,
+         (select jsonb_agg(jsonb_build_object('query', 'pattern_' || v || '_' || s, 'label', 'series ' || s, 'stroke', '#' || lpad(to_hex(s * 2000000), 6, '0')))
+            from generate_series(1, $3::int) s),
+         null, null, 'WEEK', 1, now() - ($4::int * interval '1 week'), 1)
+  from generate_series(1, $2::int) v;
+
+insert into insight_series_recording_times (insight_series_id, recording_time, snapshot)
+  select s.id, date_trunc('week', now()) - n * interval '1 week', false
+    from insight_series s cross join generate_series(0, $4::int - 1) n
+  on conflict do nothing;
+
+update insight_series_backfill set state = 'completed';
+
+select graphile_worker.remove_job(key) from graphile_worker.jobs where key is not null;
+
+insert into dashboard (title) values ('Bench dashboard');
+
+insert into dashboard_grants (dashboard_id, user_id) select max(id), 1 from dashboard;
+
+insert into dashboard_insight_view (dashboard_id, insight_view_id) select (select max(id) from dashboard), v.id from insight_view v order by v.id;

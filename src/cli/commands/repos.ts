@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+import { errorMessage } from '../../logger.ts';
+import { REPOSITORY_COLUMNS, type Repository } from '../../repos/repository.ts';
+import { syncRepository } from '../../repos/sync-repository.ts';
+import { type Command, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine, printHelp, UsageError } from '../command.ts';
+import { formatTable } from '../format-table.ts';
+import { withDatabase } from '../with-database.ts';
+
+const help = `Usage: code-insights repos <add|list|sync> [options]
+
+  repos add <path-or-url> [--name N] [--branch B] [--no-sync] [--json]
+      Register a git repository by local path or clone URL and fetch it now (unless --no-sync).
+      The name defaults to host/path of a URL or the last part of a path; the branch to the
+      repository's HEAD branch.
+  repos list [--json]
+      Every registered repository with its branch, last fetch and last fetch error.
+  repos sync [NAME...] [--json]
+      Fetch the named repositories (all when none are named) now. Exit code 1 if any fails.
+
+${CONFIG_FLAGS_HELP}
+
+Examples:
+  code-insights repos add ../my-project --name acme/my-project
+  code-insights repos add https://example.com/acme/api.git --branch main
+  code-insights repos list --json
+  code-insights repos sync acme/my-project`;
+
+interface SyncOutcome {
+  name: string;
+  ok: boolean;
+  branch?: string | null;
+  head?: string | null;
+  error?: string;
+}
+
+async function syncAll(pool: pg.Pool, dataDir: string, repositories: Repository[]): Promise<SyncOutcome[]> {
+  const outcomes: SyncOutcome[] = [];
+  for (const repository of repositories) {
+    try {
+      const state = await syncRepository({ pool, dataDir, repository });
+      outcomes.push({ name: repository.name, ok: true, branch: state.defaultBranch, head: state.head });
+    } catch (error) {
+      outcomes.push({ name: repository.name, ok: false, error: errorMessage(error) });
+    }
+  }
+  return outcomes;
+}
+
+function describe(outcome: SyncOutcome): string {
+  if (!outcome.ok) return `${outcome.name}: fetch failed: ${outcome.error}`;
+  return `${outcome.name}: ${outcome.branch ? `${outcome.branch} at ${outcome.head?.slice(0, 12) ?? '(no commits yet)'}` : 'empty repository'}`;
+}
+
+export const repos: Command = {
+  name: 'repos',
+  summary: 'register, list and fetch git repositories',
+  help,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(
+      argv,
+      { ...CONFIG_FLAGS, name: { type: 'string' }, branch: { type: 'string' }, 'no-sync': { type: 'boolean' }, json: { type: 'boolean' } },
+      true,
+    );
+    if (values.help) return printHelp(this);
+    const [action, ...rest] = positionals;
+    if (!action) throw new UsageError('missing action: add, list or sync');
+    const config = configFromFlags(values);
+    const logger = loggerFor(config);
+    const json = Boolean(values.json);
+
+    if (action === 'add') {
+      if (rest.length !== 1) throw new UsageError('repos add takes one path or clone URL');
+      const target = rest[0]!;
+      // A local path is stored absolute, so workers find it whatever their working directory.
+      const cloneUrl = fs.existsSync(target) ? path.resolve(target) : target;
+      return withDatabase(config, logger, async (pool) => {
+        const { rows } = await pool.query<Repository>(`select ${REPOSITORY_COLUMNS} from register_repository($1, $2, $3)`, [
+          cloneUrl,
+          values.name ?? null,
+          values.branch ?? null,
+        ]);
+        const repository = rows[0]!;
+        const outcome = values['no-sync'] ? undefined : (await syncAll(pool, config.DATA_DIR, [repository]))[0]!;
+        if (json) console.log(JSON.stringify({ id: repository.id, name: repository.name, clone_url: repository.clone_url, sync: outcome ?? null }));
+        else {
+          console.log(`Registered ${repository.name} (id ${repository.id}) from ${repository.clone_url}`);
+          if (outcome) console.log(describe(outcome));
+        }
+        return outcome && !outcome.ok ? 1 : 0;
+      });
+    }
+    if (action === 'list') {
+      if (rest.length) throw new UsageError('repos list takes no arguments');
+      return withDatabase(config, logger, async (pool) => {
+        const { rows } = await pool.query<Repository>(`select ${REPOSITORY_COLUMNS} from repositories where deleted_at is null order by name`);
+        if (json) console.log(JSON.stringify(rows));
+        else if (!rows.length) console.log('No repositories registered yet; add one with `code-insights repos add <path-or-url>`.');
+        else
+          console.log(
+            formatTable(
+              ['ID', 'NAME', 'BRANCH', 'LAST FETCHED', 'LAST ERROR'],
+              rows.map((r) => [r.id, r.name, r.default_branch, r.last_fetched_at?.toISOString() ?? 'never', r.last_fetch_error]),
+            ),
+          );
+        return 0;
+      });
+    }
+    if (action === 'sync') {
+      return withDatabase(config, logger, async (pool) => {
+        const { rows } = await pool.query<Repository>(
+          `select ${REPOSITORY_COLUMNS} from repositories where deleted_at is null and (cardinality($1::text[]) = 0 or name = any($1::citext[])) order by name`,
+          [rest],
+        );
+        const unknown = rest.filter((name) => !rows.some((r) => r.name.toLowerCase() === name.toLowerCase()));
+        if (unknown.length) throw new Error(`unknown repositories: ${unknown.join(', ')}`);
+        const outcomes = await syncAll(pool, config.DATA_DIR, rows);
+        if (json) console.log(JSON.stringify(outcomes));
+        else for (const outcome of outcomes) console.log(describe(outcome));
+        return outcomes.every((o) => o.ok) ? 0 : 1;
+      });
+    }
+    throw new UsageError(`unknown action "${action}": use add, list or sync`);
+  },
+};

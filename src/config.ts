@@ -1,0 +1,144 @@
+// The one place where configuration enters the program. Every setting can come from the environment
+// or from a CLI flag (flags win); everything is validated here with zod and nowhere else.
+import path from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from './project-root.ts';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Documentation of every setting: the README's configuration table is generated from the same words. */
+export const SETTINGS = {
+  DATABASE_URL: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in DATA_DIR/postgres.',
+  PORT: 'HTTP port of the GraphQL API, GraphiQL and /healthz (0 picks a free port).',
+  HOST: 'Interface the HTTP server listens on.',
+  DATA_DIR: 'Where the embedded database and repository mirrors live.',
+  EMBEDDED_PG_PORT: 'Port of the embedded PostgreSQL (0 picks a free port; a taken default port falls back to a free one).',
+  WORKER_CONCURRENCY: 'Jobs one worker process runs at the same time.',
+  METRICS_PORT: 'Port of a /metrics endpoint (Prometheus) for a `worker` process, on HOST; unset: none (0 picks a free port). `serve` has /metrics on PORT.',
+  LOG_LEVEL: 'debug, info, warn or error.',
+  LOG_FORMAT: 'text (lines for people) or json (one object per line, with a request id on API lines).',
+  JWT_SECRET: 'HS256 secret for API tokens (at least 32 characters).',
+  SEARCH_TIMEOUT_SECONDS: 'Longest one repository may be searched for one recording before it is recorded as an incomplete point (timeout).',
+  BACKFILL_TIME_BUDGET_SECONDS: 'How long one backfill step works before it re-queues itself, so cheaper backfills can overtake it.',
+  BACKFILL_PAGE_SIZE: 'Repositories per backfill page; points and progress are committed after every page.',
+  MAX_SAMPLES_PER_SERIES: 'Historical samples a backfill computes per series (hard limit 1000); retention keeps the same number live.',
+  BACKFILL_DAILY_BUDGET_PER_USER: 'Backfill cost (repositories x sample times) an API user may queue per UTC day; "off" removes the limit. Unset: the database setting stays as it is (no limit by default).',
+} as const;
+export type SettingName = keyof typeof SETTINGS;
+
+const DEFAULT_PORT = 4000;
+export const DEFAULT_EMBEDDED_PG_PORT = 54329;
+
+const port = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .min(0, `${what} must be between 0 and 65535`)
+    .max(65535, `${what} must be between 0 and 65535`);
+
+const configSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), 'DATABASE_URL must start with postgres:// or postgresql://')
+    .refine((value) => URL.canParse(value), 'DATABASE_URL is not a valid URL')
+    .optional(),
+  PORT: port('PORT').default(DEFAULT_PORT),
+  HOST: z.string().trim().min(1, 'HOST must not be empty').default('127.0.0.1'),
+  DATA_DIR: z
+    .string()
+    .trim()
+    .min(1, 'DATA_DIR must not be empty')
+    .default(path.join(projectRoot, 'data'))
+    .transform((dir) => path.resolve(dir)),
+  EMBEDDED_PG_PORT: port('EMBEDDED_PG_PORT').optional(),
+  METRICS_PORT: port('METRICS_PORT').optional(),
+  WORKER_CONCURRENCY: z.coerce
+    .number({ error: 'WORKER_CONCURRENCY must be a number' })
+    .int('WORKER_CONCURRENCY must be a whole number')
+    .min(1, 'WORKER_CONCURRENCY must be at least 1')
+    .max(256, 'WORKER_CONCURRENCY must be at most 256')
+    .default(4),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }))
+    .default('info'),
+  LOG_FORMAT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(LOG_FORMATS, { error: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}` }))
+    .default('text'),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters long').optional(),
+  SEARCH_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'SEARCH_TIMEOUT_SECONDS must be a number' })
+    .positive('SEARCH_TIMEOUT_SECONDS must be more than 0')
+    .max(86_400, 'SEARCH_TIMEOUT_SECONDS must be at most 86400')
+    .default(60),
+  BACKFILL_TIME_BUDGET_SECONDS: z.coerce
+    .number({ error: 'BACKFILL_TIME_BUDGET_SECONDS must be a number' })
+    .positive('BACKFILL_TIME_BUDGET_SECONDS must be more than 0')
+    .max(3600, 'BACKFILL_TIME_BUDGET_SECONDS must be at most 3600')
+    .default(60),
+  BACKFILL_PAGE_SIZE: z.coerce
+    .number({ error: 'BACKFILL_PAGE_SIZE must be a number' })
+    .int('BACKFILL_PAGE_SIZE must be a whole number')
+    .min(1, 'BACKFILL_PAGE_SIZE must be at least 1')
+    .max(1000, 'BACKFILL_PAGE_SIZE must be at most 1000')
+    .default(10),
+  MAX_SAMPLES_PER_SERIES: z.coerce
+    .number({ error: 'MAX_SAMPLES_PER_SERIES must be a number' })
+    .int('MAX_SAMPLES_PER_SERIES must be a whole number')
+    .min(1, 'MAX_SAMPLES_PER_SERIES must be at least 1')
+    .max(1000, 'MAX_SAMPLES_PER_SERIES must be at most 1000')
+    .default(104),
+  BACKFILL_DAILY_BUDGET_PER_USER: z
+    .union(
+      [
+        z.literal('off'),
+        z.coerce
+          .number({ error: 'BACKFILL_DAILY_BUDGET_PER_USER must be a positive number or "off"' })
+          .positive('BACKFILL_DAILY_BUDGET_PER_USER must be a positive number or "off"'),
+      ],
+      { error: 'BACKFILL_DAILY_BUDGET_PER_USER must be a positive number or "off"' },
+    )
+    .optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = Partial<Record<SettingName, string | undefined>>;
+
+/** Thrown for invalid settings; its message is one line naming the setting. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds the configuration from the environment and flag overrides. Empty strings count as unset,
+ * so `PORT= npm start` behaves like no PORT at all.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigInput = {}): Config {
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const value = overrides[name] ?? env[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const setting = String(issue.path[0] ?? 'configuration');
+    const given = raw[setting];
+    const shown = given === undefined || setting === 'JWT_SECRET' || setting === 'DATABASE_URL' ? '' : ` (got "${given}")`;
+    const message = issue.message.startsWith(setting) ? issue.message : `${setting}: ${issue.message}`;
+    throw new ConfigError(`Invalid configuration: ${message}${shown}`);
+  }
+  return result.data;
+}

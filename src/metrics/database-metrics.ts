@@ -1,0 +1,46 @@
+// Database-wide gauges for /metrics, read when Prometheus scrapes: the job queue by state, backfills
+// by state and the progress of unfinished ones.
+import { Gauge, Registry } from 'prom-client';
+import type pg from 'pg';
+import { sqlFile } from '../db/sql-file.ts';
+import { processRegistry } from './process-metrics.ts';
+
+/** A registry for one server: its database gauges merged with this process's metrics. */
+export function makeMetricsRegistry(pool: pg.Pool): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: 'code_insights_queue_jobs',
+    help: 'Graphile Worker jobs by state: runnable (due), locked (running), scheduled (due later), failed (out of attempts).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<Record<string, number>>(sqlFile('queue_status'));
+      for (const [state, count] of Object.entries(rows[0]!)) this.set({ state }, count);
+    },
+  });
+  new Gauge({
+    name: 'code_insights_backfills',
+    help: 'Backfills by state (new, processing, completed, failed).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const { rows } = await pool.query<{ state: string; count: number }>('select state, count(*)::int as count from insight_series_backfill group by state');
+      for (const row of rows) this.set({ state: row.state }, row.count);
+    },
+  });
+  new Gauge({
+    name: 'code_insights_backfill_progress_ratio',
+    help: 'Share of repositories searched by each unfinished backfill (0 to 1).',
+    labelNames: ['backfill_id', 'series_id'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const { rows } = await pool.query<{ backfill_id: number; series_id: string; percent_complete: string }>(
+        `select backfill_id, series_id, percent_complete from backfill_status where state in ('new', 'processing')`,
+      );
+      for (const row of rows) this.set({ backfill_id: String(row.backfill_id), series_id: row.series_id }, Number(row.percent_complete) / 100);
+    },
+  });
+  return Registry.merge([processRegistry, registry]);
+}

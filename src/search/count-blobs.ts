@@ -1,0 +1,37 @@
+// Counts a set of blobs for a query within a deadline. Literal patterns run in-process (indexOf
+// cannot run away; the deadline is checked between blobs). Regexps run in a worker thread that is
+// terminated at the deadline (search-thread-pool.ts), so a catastrophic regexp costs one bounded
+// slice of time, not a worker.
+import type { BlobCount } from './count-matches.ts';
+import { compileMatcher } from './count-matches.ts';
+import { readAndCount, type ReadAndCountOptions, SearchTimeoutError } from './read-and-count.ts';
+import { searchInThread } from './search-thread-pool.ts';
+
+export interface CountBlobsResult {
+  results: Map<string, BlobCount>;
+  /** Bytes of each blob read. */
+  sizes: Map<string, number>;
+}
+
+/** Blobs from which two readers share the work. */
+const PARALLEL_FROM = 1000;
+
+export async function countBlobs(options: Omit<ReadAndCountOptions, 'onResult'>): Promise<CountBlobsResult> {
+  const results = new Map<string, BlobCount>();
+  const sizes = new Map<string, number>();
+  if (options.oids.length === 0) return { results, sizes };
+  const onResult = (oid: string, result: BlobCount, bytes: number) => {
+    results.set(oid, result);
+    sizes.set(oid, bytes);
+  };
+  const inProcess = !compileMatcher(options.query).canBacktrack;
+  const { gitDir, query, oids, deadline } = options;
+  const task = { gitDir, query: { pattern: query.pattern, patternType: query.patternType, caseSensitive: query.caseSensitive, captureGroups: query.captureGroups }, deadline };
+  // Many blobs (a backfill's batch): two readers at once, so git's unpacking of one overlaps the
+  // counting of the other's.
+  const parts = oids.length >= PARALLEL_FROM ? [oids.slice(0, oids.length >> 1), oids.slice(oids.length >> 1)] : [oids];
+  await Promise.all(parts.map((part) => (inProcess ? readAndCount({ ...task, oids: part, onResult }) : searchInThread({ ...task, oids: part }, onResult))));
+  return { results, sizes };
+}
+
+export { SearchTimeoutError };

@@ -1,0 +1,57 @@
+// GET /export/views/<id>.csv: a view's CSV (src/export/view-csv.ts) for the bearer of the token,
+// under the same rules as GraphQL: no token is anonymous, a bad one is a 401, and the query runs as
+// the API role with the token's claims, so a view you may not see is a 404 that reveals nothing.
+import type http from 'node:http';
+import type pg from 'pg';
+import { AuthenticationError, identityFromHeader, pgSettingsFor } from '../auth/tokens.ts';
+import { writeViewCsv } from '../export/view-csv.ts';
+
+export const EXPORT_PATH = /^\/export\/views\/(\d{1,9})\.csv$/;
+
+export interface ExportRouteOptions {
+  pool: pg.Pool;
+  jwtSecret: Uint8Array;
+}
+
+function sendText(res: http.ServerResponse, status: number, message: string, headers: http.OutgoingHttpHeaders = {}) {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(`${message}\n`);
+}
+
+export async function serveViewExport(req: http.IncomingMessage, res: http.ServerResponse, viewId: number, options: ExportRouteOptions): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'use GET', { allow: 'GET, HEAD' });
+  let settings: Record<string, string>;
+  try {
+    settings = pgSettingsFor(await identityFromHeader(req.headers.authorization, options.jwtSecret));
+  } catch (error) {
+    if (error instanceof AuthenticationError) return sendText(res, 401, error.message, { 'www-authenticate': 'Bearer' });
+    throw error;
+  }
+  const client = await options.pool.connect();
+  try {
+    await client.query('begin read only');
+    for (const [name, value] of Object.entries(settings)) await client.query('select set_config($1, $2, true)', [name, value]);
+    const visible = await client.query('select 1 from insight_view where id = $1', [viewId]);
+    if (visible.rowCount === 0) {
+      await client.query('rollback');
+      return sendText(res, 404, `no insight view ${viewId} that you may see`);
+    }
+    res.writeHead(200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="insight-view-${viewId}.csv"`,
+    });
+    if (req.method === 'HEAD') {
+      await client.query('rollback');
+      return void res.end();
+    }
+    await writeViewCsv(client, viewId, (chunk) => (res.write(chunk) ? undefined : new Promise((resolve) => res.once('drain', resolve))));
+    await client.query('commit');
+    res.end();
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    if (!res.headersSent) return sendText(res, 500, 'export failed');
+    res.destroy(error as Error); // a cut-off CSV must not look complete
+  } finally {
+    client.release();
+  }
+}

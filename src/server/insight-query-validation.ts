@@ -1,0 +1,92 @@
+// The insight mutations are SQL functions, but the query language is parsed in TypeScript
+// (src/search/query). This plugin parses each query of a create/update mutation before the SQL runs:
+// a malformed query fails the mutation with the parser's position and message, and nothing is
+// written (steps planned after a side effect do not run when it throws).
+import { sideEffect } from 'postgraphile/grafast';
+import { wrapPlans, type PlanWrapperFn } from 'postgraphile/utils';
+import { parseQuery, QuerySyntaxError, type ParseOptions } from '../search/query/parse-query.ts';
+
+/** A bad query in a mutation's input; the server shows its message and extensions to the client. */
+export class InvalidInsightInputError extends Error {
+  /** invalid_parameter_value, like the SQL functions' own input errors. */
+  readonly code = '22023';
+  readonly extensions: Record<string, unknown>;
+  constructor(message: string, extensions: Record<string, unknown>) {
+    super(message);
+    this.name = 'InvalidInsightInputError';
+    this.extensions = extensions;
+  }
+}
+
+function parseField(query: string, field: string, options?: ParseOptions) {
+  try {
+    return parseQuery(query, options);
+  } catch (error) {
+    if (!(error instanceof QuerySyntaxError)) throw error;
+    throw new InvalidInsightInputError(`${field}: ${error.message}`, {
+      field,
+      query,
+      position: error.position,
+      reason: error.reason,
+      ...(error.hint ? { hint: error.hint } : {}),
+    });
+  }
+}
+
+function checkCaptureFlag(query: string, field: string, wantsCaptures: boolean): void {
+  const parsed = parseField(query, field);
+  if (wantsCaptures && parsed.captureGroups === 0) {
+    throw new InvalidInsightInputError(`${field}: a capture-group series needs a regexp with a capturing group, such as /version (\\d+)/`, {
+      field,
+      query,
+    });
+  }
+}
+
+// Inputs arrive as GraphQL gives them (camelCase). Shapes the SQL functions check themselves
+// (missing fields, wrong types) are left to them, so every message has one source.
+interface InsightInput {
+  series?: unknown;
+  repositoryCriteria?: unknown;
+  query?: unknown;
+}
+
+function checkCriteria(input: InsightInput): void {
+  if (typeof input.repositoryCriteria === 'string' && input.repositoryCriteria.trim()) {
+    parseField(input.repositoryCriteria.trim(), 'repositoryCriteria', { criteriaOnly: true });
+  }
+}
+
+/** Line charts: every series' query, and its capture_groups flag against the query. */
+function checkLineChartInput(input: InsightInput): void {
+  if (Array.isArray(input.series)) {
+    input.series.forEach((element: unknown, index) => {
+      if (!element || typeof element !== 'object') return;
+      const { query, capture_groups: captures } = element as { query?: unknown; capture_groups?: unknown };
+      if (typeof query === 'string' && query.trim()) checkCaptureFlag(query.trim(), `series[${index}].query`, captures === true);
+    });
+  }
+  checkCriteria(input);
+}
+
+/** Pie charts: no query (languages) or a capture-group regexp. */
+function checkPieChartInput(input: InsightInput): void {
+  if (typeof input.query === 'string' && input.query.trim()) checkCaptureFlag(input.query.trim(), 'query', true);
+  checkCriteria(input);
+}
+
+function checkedBy(check: (input: InsightInput) => void): PlanWrapperFn {
+  return (plan, _$source, fieldArgs) => {
+    sideEffect(fieldArgs.getRaw('input'), (input) => check((input ?? {}) as InsightInput));
+    return plan();
+  };
+}
+
+export const InsightQueryValidationPlugin = wrapPlans({
+  Mutation: {
+    createLineChartInsight: checkedBy(checkLineChartInput),
+    updateLineChartInsight: checkedBy(checkLineChartInput),
+    createPieChartInsight: checkedBy(checkPieChartInput),
+    updatePieChartInsight: checkedBy(checkPieChartInput),
+  },
+});

@@ -1,0 +1,95 @@
+// record_series: counts a series' query at the HEAD of every repository in its scope and stores the
+// result as a recording (permanent points) or a snapshot (replacing the previous one), with an
+// incomplete point per repository that failed or timed out. A DBA can run one by hand:
+//   select graphile_worker.add_job('record_series', '{"series_id": 1, "mode": "snapshot"}');
+import type { JobHelpers } from 'graphile-worker';
+import { z } from 'zod';
+import { errorMessage } from '../src/logger.ts';
+import { loadRepositories } from '../src/repos/repository.ts';
+import { ensureMirror } from '../src/repos/sync-repository.ts';
+import { SearchTimeoutError } from '../src/search/count-blobs.ts';
+import { parseQuery, type SearchQuery } from '../src/search/query/parse-query.ts';
+import { repositoryMatches } from '../src/search/repo-filter.ts';
+import { searchCommit } from '../src/search/search-commit.ts';
+import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
+import type { TaskContext } from '../src/worker/task-context.ts';
+
+export const identifier = 'record_series';
+
+const payloadSchema = z
+  .object({
+    series_id: z.union([z.number().int().positive(), z.string().min(1)], { error: 'must be a series id (number) or series_id (text)' }),
+    mode: z.enum(['record', 'snapshot'], { error: 'must be "record" or "snapshot"' }).default('record'),
+    time: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2024-05-01T00:00:00Z' }).optional(),
+  })
+  .strict();
+
+interface SeriesRow {
+  id: number;
+  series_id: string;
+  query: string;
+  deleted_at: Date | null;
+  generated_from_capture_groups: boolean;
+  repo_ids: number[];
+}
+
+export interface StoredPoint {
+  repo_id: number;
+  value: number;
+  capture?: string;
+}
+
+export function makeTask(context: TaskContext) {
+  return async (payload: unknown, helpers: JobHelpers) => {
+    const input = parsePayload(identifier, payloadSchema, payload);
+    const { rows } = await context.pool.query<SeriesRow>(
+      `select s.id, s.series_id, s.query, s.deleted_at, s.generated_from_capture_groups, insight_series_repository_ids(s) as repo_ids
+         from insight_series s where ${typeof input.series_id === 'number' ? 's.id = $1' : 's.series_id = $1'}`,
+      [input.series_id],
+    );
+    const series = rows[0];
+    if (!series) throw new InvalidPayloadError(`${identifier}: no series ${JSON.stringify(input.series_id)}`);
+    if (series.deleted_at) {
+      helpers.logger.info(`series ${series.series_id} is deleted; not recording`);
+      return;
+    }
+    let query: SearchQuery;
+    try {
+      query = parseQuery(series.query);
+    } catch (error) {
+      throw new InvalidPayloadError(`${identifier}: series ${series.series_id} has an invalid query: ${errorMessage(error)}`);
+    }
+    // Only capture-group series are split by captured value; otherwise a group is just grouping.
+    if (!series.generated_from_capture_groups) query = { ...query, captureGroups: 0 };
+
+    // Full precision: a recording and a snapshot queued together must not share a recording time
+    // (insight_series_recording_times is unique per series and time).
+    const time = input.time ? new Date(input.time) : new Date();
+    const repositories = (await loadRepositories(context.pool, series.repo_ids)).filter((repo) => repositoryMatches(query, repo.name));
+    const points: StoredPoint[] = [];
+    const incomplete: Array<{ repo_id: number; reason: 'timeout' | 'generic' }> = [];
+    for (const repository of repositories) {
+      try {
+        const { gitDir, head } = await ensureMirror({ pool: context.pool, dataDir: context.dataDir, repository });
+        if (!head) continue; // an empty repository has nothing to count
+        const result = await searchCommit({ gitDir, commit: head, query, cache: context.cache, trees: context.trees, deadline: Date.now() + context.searchTimeoutMs });
+        if (result.captures) for (const [capture, value] of result.captures) points.push({ repo_id: repository.id, value, capture });
+        else if (result.value > 0) points.push({ repo_id: repository.id, value: result.value });
+      } catch (error) {
+        const reason = error instanceof SearchTimeoutError ? 'timeout' : 'generic';
+        incomplete.push({ repo_id: repository.id, reason });
+        helpers.logger.warn(`series ${series.series_id}: ${repository.name} is incomplete (${reason}): ${errorMessage(error)}`);
+      }
+    }
+    await context.pool.query('select store_series_recording($1, $2, $3, $4, $5)', [
+      series.id,
+      time,
+      input.mode === 'snapshot',
+      JSON.stringify(points),
+      JSON.stringify(incomplete),
+    ]);
+    helpers.logger.info(
+      `series ${series.series_id}: ${input.mode} at ${time.toISOString()}: ${points.length} point(s) from ${repositories.length} repositories, ${incomplete.length} incomplete`,
+    );
+  };
+}
