@@ -84,6 +84,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         max: config.WORKER_CONCURRENCY + 2,
         applicationName: 'code-insights-worker',
       });
+    }
+    if (options.http) {
+      pool = createPool({ connectionString: database.connectionString, logger, applicationName: 'code-insights-api' });
+    }
+    // Before the worker starts: the demo's one transaction adds sync_repo, backfill_new and
+    // record_series jobs, an order that could deadlock with a starting worker registering those
+    // task identifiers on a fresh database (src/worker/task-list.ts).
+    const demoPool = pool ?? workerPool;
+    if (options.demo && database.embedded && demoPool) await seedDemo(demoPool, config.DATA_DIR, logger.child('demo'));
+    if (workerPool) {
       worker = await startWorker({
         pgPool: workerPool,
         concurrency: config.WORKER_CONCURRENCY,
@@ -98,8 +108,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       });
       worker.promise.catch((error) => logger.error(`worker stopped with an error: ${errorMessage(error)}`));
     }
-    if (options.http) {
-      pool = createPool({ connectionString: database.connectionString, logger, applicationName: 'code-insights-api' });
+    if (pool) {
       const status = worker?.status;
       http = await startHttpServer({
         pool,
@@ -113,8 +122,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         devSignIn: database.embedded,
       });
     }
-    const demoPool = pool ?? workerPool;
-    if (options.demo && database.embedded && demoPool) await seedDemo(demoPool, config.DATA_DIR, logger.child('demo'));
   } catch (error) {
     await stop();
     throw error;

@@ -17,7 +17,7 @@ import { withRunLog } from './run-log.ts';
 import type { TaskContext } from './task-context.ts';
 
 export function makeTaskList(context: TaskContext): TaskList {
-  return {
+  const tasks: TaskList = {
     [pruneTaskRunsId]: withRunLog(pruneTaskRunsId, pruneTaskRuns),
     [syncDueReposId]: withRunLog(syncDueReposId, syncDueRepos),
     [enqueueDueRecordingsId]: withRunLog(enqueueDueRecordingsId, enqueueDueRecordings),
@@ -30,6 +30,12 @@ export function makeTaskList(context: TaskContext): TaskList {
     [backfillNewId]: withFinalPayloadErrors(makeBackfillNew(context)),
     [backfillStepId]: withFinalPayloadErrors(makeBackfillStep(context)),
   };
+  // Sorted by identifier, because a starting worker inserts its identifiers into Graphile Worker's
+  // task table in this order, while a transaction of ours may add jobs for two identifiers not yet
+  // there (creating an insight: backfill_new, then record_series). Opposite orders deadlock (40P01);
+  // one order makes the later inserter wait instead. Our SQL functions add jobs in identifier order
+  // too; the demo seed, which does not, runs before the worker starts (src/service.ts).
+  return Object.fromEntries(Object.entries(tasks).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**
