@@ -177,18 +177,38 @@ test('a worker killed with SIGKILL mid-backfill: another finishes it with exactl
   const repos = await registerRepositories(t, db, 40);
   const dataDir = tempDir(t);
   const env = cliEnv({ DATABASE_URL: db.connectionString, DATA_DIR: dataDir, BACKFILL_PAGE_SIZE: '1', WORKER_CONCURRENCY: '1' });
+  const series = await createInsight(db, 'TODO', repos.map((r) => r.name));
+  // The kill must come mid-backfill, and pages are too quick to catch by polling. So the 21st
+  // repository's row is held locked: the worker's page for it waits, after 20 pages. The jobs that
+  // would wait on that row first are taken out of the way, queued or due by cron: live recordings,
+  // which lock every repository, and mirror syncs (a worker clones a missing mirror on demand).
+  await db.pool.query(
+    `select graphile_worker.complete_jobs(array_agg(id)) from graphile_worker.jobs where task_identifier in ('record_series', 'sync_repo')`,
+  );
+  await db.pool.query(`update insight_series set next_recording_after = now() + interval '1 day', next_snapshot_after = now() + interval '1 day' where id = $1`, [series.id]);
+  await db.pool.query(`update repositories set last_fetch_attempt_at = now()`);
+  t.is((await db.pool.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier in ('record_series', 'sync_repo')`)).rows[0].n, 0);
+  const holder = await db.pool.connect();
+  t.teardown(() => holder.release());
+  await holder.query('begin');
+  const { pid } = (await holder.query('select pg_backend_pid() as pid')).rows[0];
+  await holder.query(`select 1 from repositories where id = (select (insight_series_repository_ids(s))[21] from insight_series s where s.id = $1) for update`, [series.id]);
+
   const first = startCli(['worker'], env);
   t.teardown(() => {
     if (first.child.exitCode === null) first.child.kill('SIGKILL');
   });
-  await first.waitForOutput(/worker is running/);
-  const series = await createInsight(db, 'TODO', repos.map((r) => r.name));
-  await waitFor(async () => ((await backfillState(db, series.backfill_id)).repositories_done >= 2 ? true : undefined), 60_000, 'progress');
+  await waitFor(
+    async () => (await db.pool.query('select 1 from pg_stat_activity where $1 = any (pg_blocking_pids(pid))', [pid])).rows.length > 0,
+    60_000,
+    'the first worker to reach the locked repository',
+  );
   first.child.kill('SIGKILL');
   await first.exited;
   const atCrash = await backfillState(db, series.backfill_id);
   t.log(`killed at ${atCrash.repositories_done}/40 repositories`);
-  t.true(atCrash.repositories_done < 40);
+  t.true(atCrash.repositories_done >= 1 && atCrash.repositories_done < 40);
+  await holder.query('rollback');
 
   // A second worker process with the default heartbeat settings (dead after 30 s of silence).
   const started = Date.now();
