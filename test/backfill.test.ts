@@ -101,6 +101,40 @@ async function expectedPoints(db: TestDatabase, seriesId: number, repos: Array<{
   return expected.sort();
 }
 
+/**
+ * Stops a series' backfill at a known page: the row of the repository at `position` (1-based, in
+ * backfill order) is held locked, so the page for it waits until release(). Pages take milliseconds,
+ * too quick to catch by polling. Work that would wait on that row first is taken out of the way,
+ * queued or due by cron: live recordings (they lock every repository) and mirror syncs (a worker
+ * clones a missing mirror on demand). Call it before the worker starts.
+ */
+async function holdBackfillAt(t: ExecutionContext, db: TestDatabase, seriesId: number, position: number) {
+  await db.pool.query(
+    `select graphile_worker.complete_jobs(array_agg(id)) from graphile_worker.jobs where task_identifier in ('record_series', 'sync_repo')`,
+  );
+  await db.pool.query(`update insight_series set next_recording_after = now() + interval '1 day', next_snapshot_after = now() + interval '1 day'`);
+  await db.pool.query(`update repositories set last_fetch_attempt_at = now()`);
+  const holder = await db.pool.connect();
+  t.teardown(() => holder.release(true));
+  await holder.query('begin');
+  const { pid } = (await holder.query('select pg_backend_pid() as pid')).rows[0];
+  const held = await holder.query(
+    `select 1 from repositories where id = (select (insight_series_repository_ids(s))[$2] from insight_series s where s.id = $1) for update`,
+    [seriesId, position],
+  );
+  if (held.rowCount !== 1) throw new Error(`series ${seriesId} has no repository at position ${position}`);
+  return {
+    /** Resolves when a worker's page waits for the held repository. */
+    reached: () =>
+      waitFor(
+        async () => (await db.pool.query('select 1 from pg_stat_activity where $1 = any (pg_blocking_pids(pid))', [pid])).rows.length > 0,
+        60_000,
+        `the backfill to reach repository ${position}`,
+      ),
+    release: () => holder.query('rollback'),
+  };
+}
+
 test('every backfilled value equals git grep at the commit resolved for its time; earlier times have no points', async (t) => {
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 2);
@@ -160,10 +194,13 @@ test('a cheap backfill queued after an expensive one has started completes first
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 16);
   const [cheapRepo] = await registerRepositories(t, db, 1, 'cheap/repo');
-  await startTestWorker(t, db.connectionString, { concurrency: 1, backfillPageSize: 1 });
   const expensive = await createInsight(db, '/TODO\\s+\\w+/', repos.map((r) => r.name));
-  await waitFor(async () => ((await backfillState(db, expensive.backfill_id)).repositories_done >= 2 ? true : undefined), 60_000, 'the expensive backfill to start');
+  // The cheap one is created while the expensive one works on its third page.
+  const hold = await holdBackfillAt(t, db, expensive.id, 3);
+  await startTestWorker(t, db.connectionString, { concurrency: 1, backfillPageSize: 1 });
+  await hold.reached();
   const cheap = await createInsight(db, 'TODO', [cheapRepo!.name], 2);
+  await hold.release();
   const cheapDone = await waitForBackfill(db, cheap.backfill_id, ['completed', 'failed'], 120_000);
   const expensiveNow = await backfillState(db, expensive.backfill_id);
   t.is(cheapDone.state, 'completed');
@@ -178,37 +215,18 @@ test('a worker killed with SIGKILL mid-backfill: another finishes it with exactl
   const dataDir = tempDir(t);
   const env = cliEnv({ DATABASE_URL: db.connectionString, DATA_DIR: dataDir, BACKFILL_PAGE_SIZE: '1', WORKER_CONCURRENCY: '1' });
   const series = await createInsight(db, 'TODO', repos.map((r) => r.name));
-  // The kill must come mid-backfill, and pages are too quick to catch by polling. So the 21st
-  // repository's row is held locked: the worker's page for it waits, after 20 pages. The jobs that
-  // would wait on that row first are taken out of the way, queued or due by cron: live recordings,
-  // which lock every repository, and mirror syncs (a worker clones a missing mirror on demand).
-  await db.pool.query(
-    `select graphile_worker.complete_jobs(array_agg(id)) from graphile_worker.jobs where task_identifier in ('record_series', 'sync_repo')`,
-  );
-  await db.pool.query(`update insight_series set next_recording_after = now() + interval '1 day', next_snapshot_after = now() + interval '1 day' where id = $1`, [series.id]);
-  await db.pool.query(`update repositories set last_fetch_attempt_at = now()`);
-  t.is((await db.pool.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier in ('record_series', 'sync_repo')`)).rows[0].n, 0);
-  const holder = await db.pool.connect();
-  t.teardown(() => holder.release());
-  await holder.query('begin');
-  const { pid } = (await holder.query('select pg_backend_pid() as pid')).rows[0];
-  await holder.query(`select 1 from repositories where id = (select (insight_series_repository_ids(s))[21] from insight_series s where s.id = $1) for update`, [series.id]);
-
+  const hold = await holdBackfillAt(t, db, series.id, 21);
   const first = startCli(['worker'], env);
   t.teardown(() => {
     if (first.child.exitCode === null) first.child.kill('SIGKILL');
   });
-  await waitFor(
-    async () => (await db.pool.query('select 1 from pg_stat_activity where $1 = any (pg_blocking_pids(pid))', [pid])).rows.length > 0,
-    60_000,
-    'the first worker to reach the locked repository',
-  );
+  await hold.reached();
   first.child.kill('SIGKILL');
   await first.exited;
   const atCrash = await backfillState(db, series.backfill_id);
   t.log(`killed at ${atCrash.repositories_done}/40 repositories`);
-  t.true(atCrash.repositories_done >= 1 && atCrash.repositories_done < 40);
-  await holder.query('rollback');
+  t.is(atCrash.repositories_done, 20);
+  await hold.release();
 
   // A second worker process with the default heartbeat settings (dead after 30 s of silence).
   const started = Date.now();
@@ -261,14 +279,16 @@ test('two worker processes with separate data directories share one backfill and
 test('cancel stops between pages and retry resumes to the same points', async (t) => {
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 20);
-  await startTestWorker(t, db.connectionString, { backfillPageSize: 1, concurrency: 1 });
   const series = await createInsight(db, 'TODO', repos.map((r) => r.name));
-  // Generous: the repositories' first fetches and the live recording run before the first page.
-  await waitFor(async () => ((await backfillState(db, series.backfill_id)).repositories_done >= 1 ? true : undefined), 60_000, 'the first page');
+  const hold = await holdBackfillAt(t, db, series.id, 6);
+  await startTestWorker(t, db.connectionString, { backfillPageSize: 1, concurrency: 1 });
+  await hold.reached();
   await db.pool.query('select backfill_cancel($1)', [series.backfill_id]);
+  await hold.release();
+  // The waiting page is finished, then the step sees the flag.
   const canceled = await waitForBackfill(db, series.backfill_id, ['failed']);
   t.is(canceled.job_state, 'canceled');
-  t.true(canceled.repositories_done < 20, `stopped at ${canceled.repositories_done}/20`);
+  t.is(canceled.repositories_done, 6);
   await t.throwsAsync(db.pool.query('select backfill_cancel($1)', [series.backfill_id]), { message: /is not running or queued/ });
 
   await db.pool.query('select backfill_retry($1)', [series.backfill_id]);
