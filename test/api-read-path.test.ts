@@ -73,6 +73,37 @@ test('lines are zero-filled per sample time, capture groups expand, the snapshot
   t.is(denied.data.insightViewByRowId, null, 'user 2 has no grant');
 });
 
+test('sample times are ISO 8601 instants equal to the recording times, nested in a dashboard or not, [] before any recording', async (t) => {
+  // They travel from PostgreSQL in a compact form (src/server/sample-times-codec.ts).
+  const { db, gql } = await setup(t);
+  const { view, todos } = await lineChart(db);
+  const fractional = '2024-01-22T00:00:00.123Z';
+  await record(db, todos, fractional, []);
+  const empty = (await db.pool.query(`select id from create_line_insight('Empty', '[{"query": "FIXME"}]', null, null, 'WEEK', 1, null, 1)`)).rows[0].id;
+  const dashboard = (await db.pool.query(`insert into dashboard (title) values ('Times') returning id`)).rows[0].id;
+  await db.pool.query(`insert into dashboard_grants (dashboard_id, user_id) values ($1, 1)`, [dashboard]);
+  await db.pool.query(`insert into dashboard_insight_view (dashboard_id, insight_view_id) values ($1, $2), ($1, $3)`, [dashboard, view, empty]);
+  const recorded = (await db.pool.query(
+    `select array_agg(to_json(recording_time)#>>'{}' order by recording_time) as times from insight_series_recording_times where insight_series_id = $1`,
+    [todos],
+  )).rows[0].times.map((time: string) => new Date(time).toISOString());
+  t.deepEqual(recorded, [WEEK1, WEEK2, WEEK3, SNAPSHOT, fractional].sort());
+
+  const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+  const direct = await gql(dataQuery(view));
+  const nested = await gql(`{ dashboardByRowId(rowId: ${dashboard}) { dashboardInsightViewsByDashboardId(orderBy: ROW_ID_ASC) { nodes {
+    insightViewByInsightViewId { title data { label times } } } } } }`);
+  t.is(direct.errors, undefined);
+  t.is(nested.errors, undefined);
+  const [debt, none] = nested.data.dashboardByRowId.dashboardInsightViewsByDashboardId.nodes.map((n: any) => n.insightViewByInsightViewId);
+  for (const times of [direct.data.insightViewByRowId.data[0].times, debt.data[0].times]) {
+    for (const time of times) t.regex(time, iso);
+    // The snapshot (January 16) is no longer newer than every permanent recording: not a sample time.
+    t.deepEqual(times.map((time: string) => new Date(time).toISOString()), [WEEK1, WEEK2, WEEK3, fractional]);
+  }
+  t.deepEqual(none, { title: 'Empty', data: [{ label: 'FIXME', times: [] }] });
+});
+
 test('the stored default lines are what a live computation gives, after every kind of change', async (t) => {
   const { db } = await setup(t);
   const { view, todos } = await lineChart(db);

@@ -18,6 +18,7 @@ import { InflectionPlugin } from './inflection.ts';
 import { makeLanguagePiePlugin } from './language-pie-plugin.ts';
 import { BackfillProgressSubscriptionPlugin } from './backfill-progress-subscription.ts';
 import { QueryCheckPlugin } from './query-check-field.ts';
+import { SampleTimesCodecPlugin } from './sample-times-codec.ts';
 
 export interface PresetOptions {
   pool: pg.Pool;
@@ -103,6 +104,7 @@ export function makePreset({ pool, dataDir, jwtSecret }: PresetOptions): Graphil
       makeLanguagePiePlugin({ pool, dataDir }),
       BackfillProgressSubscriptionPlugin,
       QueryCheckPlugin,
+      SampleTimesCodecPlugin,
       jsonPgSmartTags({
         version: 1,
         config: {
