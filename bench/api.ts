@@ -6,7 +6,9 @@
 // client sends its next request as soon as the last one is answered: the machine's throughput) and
 // paced (each client reads the dashboard every --pace-ms, like open dashboards refreshing). Prints
 // p50/p95 of each path and the ratios GraphQL / SQL (target: GraphQL p95 under 50 ms).
-//   npm run bench:api [-- --repos 1000 --samples 90 --clients 16 --requests 400 --pace-ms 250]
+// Other users' views (--other-views, 5 series each, with finished backfills) make the installation
+// larger than the dashboard, as in production: a read must not grow with them.
+//   npm run bench:api [-- --repos 1000 --samples 90 --other-views 2000 --clients 16 --requests 400 --pace-ms 250]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,8 +20,8 @@ import { createLogger } from '../src/logger.ts';
 import { projectRoot } from '../src/project-root.ts';
 import { positiveIntegerArgs } from './positive-integer-args.ts';
 
-const args = positiveIntegerArgs({ repos: 1000, views: 10, series: 5, samples: 90, clients: 16, requests: 400, rounds: 3, 'pace-ms': 250 });
-const scale = { repos: args.repos, views: args.views, series: args.series, samples: args.samples };
+const args = positiveIntegerArgs({ repos: 1000, views: 10, series: 5, samples: 90, 'other-views': 2000, clients: 16, requests: 400, rounds: 3, 'pace-ms': 250 });
+const scale = { repos: args.repos, views: args.views, series: args.series, samples: args.samples, otherViews: args['other-views'] };
 const clients = args.clients;
 const requestsPerRound = args.requests;
 const rounds = args.rounds;
@@ -39,10 +41,11 @@ try {
   const started = Date.now();
   // Integers only, checked above: substituted into the seed script's placeholders.
   const seed = sqlFile('bench-api-seed.sql')
-    .replace(/\$1/g, String(scale.repos)).replace(/\$2/g, String(scale.views)).replace(/\$3/g, String(scale.series)).replace(/\$4/g, String(scale.samples))
+    .replace(/\$1/g, String(scale.repos)).replace(/\$2/g, String(scale.views)).replace(/\$3/g, String(scale.series)).replace(/\$4/g, String(scale.samples)).replace(/\$5/g, String(scale.otherViews))
     .split(/;\s*\n/).map((statement) => statement.replace(/^\s*--.*$/gm, '').trim()).filter(Boolean);
   for (const statement of seed) await owner.query(statement);
-  const series = (await owner.query<{ id: number }>('select id from insight_series order by id')).rows.map((row) => row.id);
+  // Points for the dashboard's series only: the other views stay empty.
+  const series = (await owner.query<{ id: number }>(`select id from insight_series where series_id not like 'other-%' order by id`)).rows.map((row) => row.id);
   const insertPoints = sqlFile('bench-api-points.sql');
   for (const [index, id] of series.entries()) {
     await owner.query(insertPoints, [id]);
@@ -53,7 +56,7 @@ try {
     'select (select count(*) from series_points) as points, (select max(id) from dashboard) as dashboard',
   );
   const dashboardId = counted[0]!.dashboard;
-  console.log(`\rseeded ${Number(counted[0]!.points).toLocaleString('en')} points: ${scale.views} views x ${scale.series} series x ${scale.repos} repositories x ${scale.samples} samples in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`\rseeded ${Number(counted[0]!.points).toLocaleString('en')} points: ${scale.views} views x ${scale.series} series x ${scale.repos} repositories x ${scale.samples} samples, beside ${scale.otherViews.toLocaleString('en')} other users' views, in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   await owner.end();
 
   // The API in its own process, as it runs in production (no worker: nothing else competes).
