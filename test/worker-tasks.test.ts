@@ -12,7 +12,7 @@ test('a starting worker does not deadlock with a transaction adding the first ba
   t.is(known.rows[0].n, 0, 'a fresh database knows no task identifier yet');
 
   const client = await db.pool.connect();
-  t.teardown(() => client.release());
+  t.teardown(() => client.release(true));
   await client.query('begin');
   await client.query(`set local lock_timeout = '30s'`);
   await client.query(`select graphile_worker.add_job('backfill_new', '{"backfill_id": 1}', run_at := now() + interval '1 day')`);
