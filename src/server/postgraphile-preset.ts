@@ -1,7 +1,7 @@
 // The PostGraphile v5 preset: the Amber preset over the `public` schema. Requests run as an API role
 // with the claims of their verified token (src/auth), so row-level security decides what each one
-// sees. No CRUD mutations: writes are the SQL functions listed in MUTATIONS, which check permission
-// and input themselves.
+// sees. No CRUD mutations: writes are the VOLATILE SQL functions of `public`, which check permission
+// and input themselves, then call the core (insights_core, not introspected).
 import { makePgService } from 'postgraphile/adaptors/pg';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
 import type pg from 'pg';
@@ -28,32 +28,15 @@ export interface PresetOptions {
   jwtSecret: Uint8Array;
 }
 
-/** Internals that are not part of the API (they stay reachable with SQL). */
-const HIDDEN = [
+/**
+ * Tables of the seed contract that are internal: the contract fixes them in `public`, so they are
+ * hidden here. Everything else internal lives in the insights_core schema, which PostGraphile does
+ * not introspect; every function left in `public` is API (VOLATILE ones are mutations).
+ */
+const SEED_INTERNALS = [
   'metadata', 'migration_logs', 'repo_iterator', 'repo_iterator_errors', 'insights_background_jobs',
   'insights_data_retention_jobs', 'insight_series_backfill', 'archived_series_points',
   'archived_insight_series_recording_times', 'insights_jobs_backfill_in_progress', 'insights_jobs_backfill_new',
-  'worker_processes', 'search_blob_counts', 'series_point_totals', 'insight_view_lines',
-  // The operator's view: SQL and /healthz.
-  'recurring_tasks', 'task_run_status',
-];
-/** SQL functions that are API mutations (everything else VOLATILE stays hidden). */
-const MUTATIONS = [
-  'create_dashboard', 'update_dashboard', 'delete_dashboard', 'add_view_to_dashboard', 'remove_view_from_dashboard',
-  'grant_dashboard', 'revoke_dashboard_grant', 'grant_insight_view', 'revoke_insight_view_grant',
-  // Queries are parsed first by src/server/insight-query-validation.ts.
-  'create_line_chart_insight', 'update_line_chart_insight', 'create_pie_chart_insight', 'update_pie_chart_insight',
-  'delete_insight_view',
-  // Admin claim only (checked in SQL).
-  'retry_backfill', 'move_backfill_to_front', 'move_backfill_to_back', 'cancel_backfill', 'add_repository', 'sync_repository',
-];
-const HIDDEN_FUNCTIONS = [
-  'app_require_user', 'app_require_admin', 'dashboard_is_editable', 'insight_view_is_editable',
-  'utc_now', 'time_unit_interval', 'repository_name_id', 'repository_criteria_matches', 'insight_series_sample_times',
-  'backfill_sample_times', 'backfill_priority', 'backfill_should_yield', 'app_user_id', 'app_org_ids', 'app_is_admin', 'grant_applies',
-  'dashboard_is_visible', 'insight_view_is_visible', 'app_visible_series_ids',
-  'check_repo_regex', 'check_line_series', 'check_insight_scope', 'insight_series_pending_jobs', 'insight_view_data_live',
-  'app_may_read_view', 'insight_view_export', 'ensure_partitions_ahead', 'ensure_monthly_partitions',
 ];
 /** Computed columns returning small sets: plain lists rather than connections. */
 const LISTS = ['insight_view_data', 'insight_view_series_status', 'insight_view_pie'];
@@ -109,23 +92,19 @@ export function makePreset({ pool, dataDir, jwtSecret }: PresetOptions): Graphil
         version: 1,
         config: {
           class: {
-            ...Object.fromEntries(HIDDEN.map((name) => [name, { tags: { behavior: '-*' } }])),
+            ...Object.fromEntries(SEED_INTERNALS.map((name) => [name, { tags: { behavior: '-*' } }])),
             // May carry credentials, or describe the workers' disks (API roles cannot read them either).
             repositories: { attribute: { clone_url: { tags: { behavior: '-*' } }, mirror_path: { tags: { behavior: '-*' } } } },
           },
-          procedure: Object.fromEntries([
-            ...HIDDEN_FUNCTIONS.map((name) => [name, { tags: { behavior: '-*' } }]),
-            ...MUTATIONS.map((name) => [name, { tags: { behavior: '+mutationField' } }]),
-            ...LISTS.map((name) => [name, { tags: { behavior: '-connection +list' } }]),
-          ]),
+          procedure: Object.fromEntries(LISTS.map((name) => [name, { tags: { behavior: '-connection +list' } }])),
         },
       }),
     ],
     // pubsub: LISTEN/NOTIFY for subscriptions (backfillProgress).
     pgServices: [makePgService({ pool, schemas: ['public'], pubsub: true })],
     schema: {
-      // Writes only through the functions in MUTATIONS (enabled one by one below).
-      defaultBehavior: '-insert -update -delete -mutationField',
+      // Writes only through the API's SQL functions, which check permission and input themselves.
+      defaultBehavior: '-insert -update -delete',
     },
     grafast: {
       // Every request runs as an API role with the claims of its token (verified by the HTTP
