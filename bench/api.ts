@@ -18,6 +18,16 @@ import { issueToken } from '../src/auth/tokens.ts';
 import { startScratchServer } from '../src/db/scratch-database.ts';
 import { createLogger } from '../src/logger.ts';
 import { projectRoot } from '../src/project-root.ts';
+import {
+  analyzeDatabase,
+  apiBenchTotals,
+  dashboardSeriesIds,
+  insertApiBenchPoints,
+  readDashboard,
+  seedApiBench,
+} from '../src/store/bench.ts';
+import { applyRequestSettings } from '../src/store/requester.ts';
+import { withTransaction } from '../src/store/transaction.ts';
 import { positiveIntegerArgs } from './positive-integer-args.ts';
 
 const args = positiveIntegerArgs({ repos: 1000, views: 10, series: 5, samples: 90, 'other-views': 2000, clients: 16, requests: 400, rounds: 3, 'pace-ms': 250 });
@@ -30,7 +40,6 @@ const paceMs = args['pace-ms'];
 const logger = createLogger({ level: 'warn' });
 const SECRET_TEXT = 'bench-api-secret-that-is-long-enough-for-hs256';
 const SECRET = new TextEncoder().encode(SECRET_TEXT);
-const sqlFile = (name: string) => fs.readFileSync(path.join(projectRoot, 'sql', name), 'utf8');
 
 const server = await startScratchServer({ logger, databaseUrl: process.env.DATABASE_URL });
 let child: ReturnType<typeof spawn> | undefined;
@@ -39,24 +48,21 @@ try {
   const url = await server.createDatabase('bench_api');
   const owner = new pg.Pool({ connectionString: url, max: 4 });
   const started = Date.now();
-  // Integers only, checked above: substituted into the seed script's placeholders.
-  const seed = sqlFile('bench-api-seed.sql')
-    .replace(/\$1/g, String(scale.repos)).replace(/\$2/g, String(scale.views)).replace(/\$3/g, String(scale.series)).replace(/\$4/g, String(scale.samples)).replace(/\$5/g, String(scale.otherViews))
-    .split(/;\s*\n/).map((statement) => statement.replace(/^\s*--.*$/gm, '').trim()).filter(Boolean);
-  for (const statement of seed) await owner.query(statement);
+  await seedApiBench(owner, scale);
   // Points for the dashboard's series only: the other views stay empty.
-  const series = (await owner.query<{ id: number }>(`select id from insight_series where series_id not like 'other-%' order by id`)).rows.map((row) => row.id);
-  const insertPoints = sqlFile('bench-api-points.sql');
+  const series = await dashboardSeriesIds(owner);
   for (const [index, id] of series.entries()) {
-    await owner.query(insertPoints, [id]);
+    await insertApiBenchPoints(owner, id);
     process.stdout.write(`\rseeding points: series ${index + 1}/${series.length}`);
   }
-  await owner.query('analyze');
-  const { rows: counted } = await owner.query<{ points: string; dashboard: number }>(
-    'select (select count(*) from series_points) as points, (select max(id) from dashboard) as dashboard',
+  await analyzeDatabase(owner);
+  const counted = await apiBenchTotals(owner);
+  const dashboardId = counted.dashboard;
+  console.log(
+    `\rseeded ${counted.points.toLocaleString('en')} points: ${scale.views} views x ${scale.series} series x ` +
+      `${scale.repos} repositories x ${scale.samples} samples, beside ${scale.otherViews.toLocaleString('en')} ` +
+      `other users' views, in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
-  const dashboardId = counted[0]!.dashboard;
-  console.log(`\rseeded ${Number(counted[0]!.points).toLocaleString('en')} points: ${scale.views} views x ${scale.series} series x ${scale.repos} repositories x ${scale.samples} samples, beside ${scale.otherViews.toLocaleString('en')} other users' views, in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   await owner.end();
 
   // The API in its own process, as it runs in production (no worker: nothing else competes).
@@ -90,19 +96,11 @@ try {
   };
   // The same reads as the API makes them: a transaction as the API role with the token's claims.
   const direct = new pg.Pool({ connectionString: url, max: 10 });
-  const dashboardSql = sqlFile('dashboard-read.sql');
-  const viaSql = async () => {
-    const client = await direct.connect();
-    try {
-      await client.query('begin');
-      await client.query(`select set_config('role', 'code_insights_user', true), set_config('jwt.claims.user_id', '1', true)`);
-      const { rows } = await client.query(dashboardSql, [dashboardId]);
-      await client.query('commit');
-      return rows.map((row) => row.data) as Array<Array<{ values: number[] }>>;
-    } finally {
-      client.release();
-    }
-  };
+  const viaSql = () =>
+    withTransaction(direct, async (client) => {
+      await applyRequestSettings(client, { role: 'code_insights_user', 'jwt.claims.user_id': '1' });
+      return (await readDashboard(client, dashboardId)).map((row) => row.data) as Array<Array<{ values: number[] }>>;
+    });
 
   // Both paths must return the same numbers, or the comparison means nothing.
   const total = (views: Array<Array<{ values: number[] }>>) => views.flat().reduce((sum, line) => sum + line.values.reduce((a, b) => a + b, 0), 0);

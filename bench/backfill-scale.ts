@@ -14,6 +14,9 @@ import pg from 'pg';
 import { startScratchServer } from '../src/db/scratch-database.ts';
 import { createLogger } from '../src/logger.ts';
 import { projectRoot } from '../src/project-root.ts';
+import { backfillStatus, backfillTotals, queuedJobCount, viewBackfillIds } from '../src/store/bench.ts';
+import { createLineInsight } from '../src/store/insight-create.ts';
+import { registerRepository } from '../src/store/repositories-admin.ts';
 import { createFixtureRepository } from '../test/fixtures/git-repository.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { positiveIntegerArgs } from './positive-integer-args.ts';
@@ -38,19 +41,21 @@ const databaseUrl = await server.createDatabase('bench_scale');
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
 
 /** Creates a weekly line insight; returns its backfill id. */
-async function createInsight(title: string, query: string, repositories: string[] | null, weeks: number): Promise<number> {
-  const view = await pool.query<{ id: number }>(`select id from create_line_insight($1, $2::jsonb, $3, null, 'WEEK', 1, now() - make_interval(weeks => $4))`, [
+async function createInsight(
+  title: string,
+  query: string,
+  repositories: string[] | null,
+  weeks: number,
+): Promise<number> {
+  const view = await createLineInsight(pool, {
     title,
-    JSON.stringify([{ query }]),
+    series: [{ query }],
     repositories,
-    weeks,
-  ]);
-  // A separate statement: the rows the function wrote are not visible to the statement that called it.
-  const { rows } = await pool.query<{ backfill_id: number }>(
-    `select b.id as backfill_id from insight_view_series vs join insight_series_backfill b on b.series_id = vs.insight_series_id where vs.insight_view_id = $1`,
-    [view.rows[0]!.id],
-  );
-  return rows[0]!.backfill_id;
+    intervalUnit: 'WEEK',
+    intervalValue: 1,
+    oldestHistoricalAt: new Date(Date.now() - weeks * 7 * DAY),
+  });
+  return (await viewBackfillIds(pool, view.id))[0]!;
 }
 
 try {
@@ -65,7 +70,7 @@ try {
       { date: new Date(Date.now() - 10 * DAY).toISOString(), files: { 'a.ts': '// done\n' } },
     ]);
     const name = `scale/repo-${i}`;
-    await pool.query('select register_repository($1, $2)', [repo.path, name]);
+    await registerRepository(pool, repo.path, name, null);
     names.push(name);
     if (i % 50 === 49) process.stdout.write(`\rrepositories created and registered: ${i + 1}/${args.repos}`);
   }
@@ -93,11 +98,11 @@ try {
   // 1. One series over every repository, from scratch (each mirror is cloned on first use).
   started = Date.now();
   const wide = await createInsight('scale: TODO', 'TODO', null, 52);
-  const done = await waitFor(
-    async () => (await pool.query('select * from backfill_status where backfill_id = $1 and state in ($2, $3)', [wide, 'completed', 'failed'])).rows[0],
-    30 * 60_000,
-    'the 1,000-repository backfill',
-  );
+  const finished = async (backfillId: number) => {
+    const status = await backfillStatus(pool, backfillId);
+    return status && ['completed', 'failed'].includes(status.state) ? status : undefined;
+  };
+  const done = await waitFor(() => finished(wide), 30 * 60_000, 'the 1,000-repository backfill');
   console.log(
     `1. backfill over ${done.repositories} repositories x 52 weekly samples: ${done.state} in ${seconds(Date.now() - started)} ` +
       `(${done.repositories_done} done, ${done.errors} errors, ${args.concurrency} concurrent jobs)`,
@@ -110,20 +115,15 @@ try {
   for (let i = 0; i < args.series; i++) expensive.push(await createInsight(`scale: expensive ${i}`, `/TODO\\s+${i}\\b/`, scope, 52));
   // Each new series is first recorded live (and snapshotted) at HEAD; those jobs come first.
   await waitFor(
-    async () => ((await pool.query<{ n: number }>(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'record_series'`)).rows[0]!.n === 0 ? true : undefined),
+    async () => ((await queuedJobCount(pool, 'record_series')) === 0 ? true : undefined),
     30 * 60_000,
     'the new series\' live recordings',
   );
   const recorded = Date.now() - started;
   const busy = await waitFor(
     async () => {
-      const { rows } = await pool.query<{ planned: number; running: number; done: number }>(
-        `select count(*) filter (where state = 'processing')::int as planned, count(*) filter (where job_state = 'processing')::int as running,
-                sum(repositories_done)::int as done
-           from backfill_status where backfill_id = any($1)`,
-        [expensive],
-      );
-      return rows[0]!.planned === args.series && rows[0]!.running >= args.concurrency ? rows[0] : undefined;
+      const totals = await backfillTotals(pool, expensive);
+      return totals.planned === args.series && totals.running >= args.concurrency ? totals : undefined;
     },
     10 * 60_000,
     `${args.series} backfills planned and ${args.concurrency} running`,
@@ -135,22 +135,17 @@ try {
   const queued = Date.now();
   const cheap = await createInsight('scale: cheap', 'TODO', [names[0]!], 4);
   const startedAt = await waitFor(
-    async () => (await pool.query<{ started_at: Date }>('select started_at from backfill_status where backfill_id = $1 and started_at is not null', [cheap])).rows[0]?.started_at,
+    async () => (await backfillStatus(pool, cheap))?.started_at ?? undefined,
     10 * 60_000,
     'the cheap backfill to start',
   );
-  const cheapDone = await waitFor(
-    async () => (await pool.query('select finished_at, state from backfill_status where backfill_id = $1 and state in ($2, $3)', [cheap, 'completed', 'failed'])).rows[0],
-    10 * 60_000,
-    'the cheap backfill to complete',
-  );
-  const { rows: progress } = await pool.query<{ done: number; total: number }>(
-    'select sum(repositories_done)::int as done, sum(repositories)::int as total from backfill_status where backfill_id = any($1)',
-    [expensive],
-  );
+  const cheapDone = await waitFor(() => finished(cheap), 10 * 60_000, 'the cheap backfill to complete');
+  const progress = await backfillTotals(pool, expensive);
   console.log(
-    `   cheap backfill (1 repository) queued while they ran: started after ${seconds(startedAt.getTime() - queued)}, ${cheapDone.state} after ${seconds(cheapDone.finished_at.getTime() - queued)} ` +
-      `(target: starts within 10 s; a step's time budget is 60 s). The expensive ones had done ${progress[0]!.done.toLocaleString('en')} of ${progress[0]!.total.toLocaleString('en')} repository searches.`,
+    `   cheap backfill (1 repository) queued while they ran: started after ${seconds(startedAt.getTime() - queued)}, ` +
+      `${cheapDone.state} after ${seconds(cheapDone.finished_at!.getTime() - queued)} ` +
+      `(target: starts within 10 s; a step's time budget is 60 s). The expensive ones had done ` +
+      `${progress.done.toLocaleString('en')} of ${progress.total.toLocaleString('en')} repository searches.`,
   );
 } finally {
   if (worker && worker.exitCode === null) {

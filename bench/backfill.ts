@@ -19,10 +19,12 @@ import { firstParentHistory, resolveSampleCommits } from '../src/git/first-paren
 import { TreeCache } from '../src/git/tree-cache.ts';
 import { createLogger } from '../src/logger.ts';
 import { projectRoot } from '../src/project-root.ts';
-import { loadRepositories } from '../src/repos/repository.ts';
 import { ensureMirror } from '../src/repos/sync-repository.ts';
 import { BlobCountCache } from '../src/search/blob-count-cache.ts';
 import { parseQuery } from '../src/search/query/parse-query.ts';
+import { truncateBlobCounts } from '../src/store/bench.ts';
+import { loadRepositories } from '../src/store/repositories.ts';
+import { registerRepository } from '../src/store/repositories-admin.ts';
 import { buildHistoryCorpus, HISTORY } from './corpus.ts';
 import { positiveIntegerArgs } from './positive-integer-args.ts';
 
@@ -55,11 +57,10 @@ const server = await startScratchServer({ logger, databaseUrl: process.env.DATAB
 const pool = new pg.Pool({ connectionString: await server.createDatabase('bench_backfill'), max: 4 });
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'code-insights-bench-backfill-'));
 try {
-  const { rows } = await pool.query(`select (register_repository($1, 'bench/history')).id`, [corpusDir]);
-  const [repository] = await loadRepositories(pool, [rows[0].id]);
+  const repository = await registerRepository(pool, corpusDir, 'bench/history', null);
   // The mirror is cloned once, outside the timings: a backfill finds it there.
-  const { gitDir, branch } = await ensureMirror({ pool, dataDir, repository: repository! });
-  const [fresh] = await loadRepositories(pool, [repository!.id]);
+  const { gitDir, branch } = await ensureMirror({ pool, dataDir, repository });
+  const [fresh] = await loadRepositories(pool, [repository.id]);
   // The commit of each sample, as the engine resolves it (every sample is after the first commit).
   const sampleCommits = resolveSampleCommits(await firstParentHistory(gitDir, branch!), times) as string[];
   const blobs = new Set<string>();
@@ -78,7 +79,7 @@ try {
     const floorMs: number[] = [];
     for (let run = 0; run < runs; run++) {
       // Interleaved, so load on the shared machine hits all three alike.
-      await pool.query('truncate search_blob_counts');
+      await truncateBlobCounts(pool);
       // RSS sampled every 5 ms while the engine runs (the process's lifetime peak would include the
       // baseline's and floor's output buffers).
       const sampler = setInterval(() => (enginePeak = Math.max(enginePeak, process.memoryUsage.rss())), 5);

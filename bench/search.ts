@@ -20,6 +20,7 @@ import { BlobCountCache } from '../src/search/blob-count-cache.ts';
 import { countBlobs } from '../src/search/count-blobs.ts';
 import { parseQuery } from '../src/search/query/parse-query.ts';
 import { searchCommit } from '../src/search/search-commit.ts';
+import { truncateBlobCounts } from '../src/store/bench.ts';
 import { buildCorpus } from './corpus.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
@@ -82,7 +83,7 @@ try {
       const [grepMs, grepCount] = await time(() => gitGrep(grep));
       grepTimes.push(grepMs);
       expected = grepCount;
-      await pool.query('truncate search_blob_counts');
+      await truncateBlobCounts(pool);
       // Cold: nothing cached, in memory or in the database (a new process after a restart).
       const cache = new BlobCountCache({ pool });
       const trees = new TreeCache();

@@ -1,10 +1,10 @@
 -- bench:api data: $1 repositories, a dashboard (granted to user 1) of $2 views x $3 series over every
 -- repository, $4 weekly samples per series with a point per repository and sample. Backfills are
 -- marked done and their jobs removed: the bench reads a settled dashboard.
--- Run by bench/api.ts, one statement at a time (separated by blank lines with ";").
-select register_repository('/nonexistent/bench/' || i || '.git', 'bench/repo-' || i) from generate_series(1, $1::int) i;
+-- Run as one script by seedApiBench (src/store/bench.ts), which puts the integers in for $1..$5.
+select insights_core.register_repository('/nonexistent/bench/' || i || '.git', 'bench/repo-' || i) from generate_series(1, $1::int) i;
 
-select create_line_insight('View ' || v,
+select insights_core.create_line_insight('View ' || v,
          (select jsonb_agg(jsonb_build_object('query', 'pattern_' || v || '_' || s, 'label', 'series ' || s, 'stroke', '#' || lpad(to_hex(s * 2000000), 6, '0')))
             from generate_series(1, $3::int) s),
          null, null, 'WEEK', 1, now() - ($4::int * interval '1 week'), 1)

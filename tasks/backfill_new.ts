@@ -1,42 +1,40 @@
-// backfill_new: plans a new backfill (backfill_plan in SQL): the repositories in scope, the sample
-// times, the repo iterator and the estimated cost; then the first backfill_step is queued.
+// backfill_new: plans a new backfill (insights_core.backfill_plan: the repositories in scope, the
+// sample times, the repo iterator and the estimated cost); then the first backfill_step is queued.
 //   select graphile_worker.add_job('backfill_new', '{"backfill_id": 7}');
 import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
 import { queryComplexity } from '../src/backfill/query-complexity.ts';
 import { errorMessage } from '../src/logger.ts';
 import { parseQuery } from '../src/search/query/parse-query.ts';
+import { backfillToPlan, failBackfill, planBackfill } from '../src/store/backfill-steps.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'backfill_new';
 
 export const backfillPayloadSchema = z
-  .object({ backfill_id: z.number({ error: 'must be a backfill id (a number)' }).int('must be a whole number').positive('must be positive') })
+  .object({
+    backfill_id: z
+      .number({ error: 'must be a backfill id (a number)' })
+      .int('must be a whole number')
+      .positive('must be positive'),
+  })
   .strict();
 
 export function makeTask(context: TaskContext) {
   return async (payload: unknown, helpers: JobHelpers) => {
     const { backfill_id } = parsePayload(identifier, backfillPayloadSchema, payload);
-    const { rows } = await context.pool.query<{ state: string; query: string; generated_from_capture_groups: boolean }>(
-      `select b.state, s.query, s.generated_from_capture_groups from insight_series_backfill b join insight_series s on s.id = b.series_id where b.id = $1`,
-      [backfill_id],
-    );
-    const backfill = rows[0];
+    const backfill = await backfillToPlan(context.pool, backfill_id);
     if (!backfill) throw new InvalidPayloadError(`${identifier}: no backfill with id ${backfill_id}`);
     if (backfill.state !== 'new') return; // planned already
     let complexity: number;
     try {
       complexity = queryComplexity(parseQuery(backfill.query), backfill.generated_from_capture_groups);
     } catch (error) {
-      await context.pool.query('select backfill_fail($1, $2)', [backfill_id, `the series query is invalid: ${errorMessage(error)}`]);
+      await failBackfill(context.pool, backfill_id, `the series query is invalid: ${errorMessage(error)}`);
       return;
     }
-    const planned = await context.pool.query<{ estimated_cost: number }>('select * from backfill_plan($1, $2, $3)', [
-      backfill_id,
-      complexity,
-      context.maxSamples,
-    ]);
-    helpers.logger.info(`backfill ${backfill_id} planned, estimated cost ${planned.rows[0]!.estimated_cost}`);
+    const cost = await planBackfill(context.pool, backfill_id, complexity, context.maxSamples);
+    helpers.logger.info(`backfill ${backfill_id} planned, estimated cost ${cost}`);
   };
 }

@@ -2,8 +2,8 @@
 // for every series holding more than the maximum samples per series (MAX_SAMPLES_PER_SERIES) of
 // recording times. A DBA can run it now, optionally with another limit:
 //   select graphile_worker.add_job('enqueue_retention', '{"keep": 52}');
-import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
+import { enqueueSeriesRetention } from '../src/store/retention.ts';
 import { cronMarker, parsePayload } from '../src/worker/payload.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
 
@@ -17,9 +17,8 @@ const payloadSchema = z
   .strict();
 
 export function makeTask(context: TaskContext) {
-  return async (payload: unknown, helpers: JobHelpers) => {
+  return async (payload: unknown) => {
     const { keep = context.maxSamples } = parsePayload(identifier, payloadSchema, payload);
-    const { rows } = await helpers.query<{ queued: number }>('select enqueue_series_retention($1) as queued', [keep]);
-    return { queued: rows[0]!.queued, keep };
+    return { queued: await enqueueSeriesRetention(context.pool, keep), keep };
   };
 }

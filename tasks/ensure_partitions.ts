@@ -5,7 +5,9 @@
 //   select graphile_worker.add_job('ensure_partitions', '{"months_ahead": 6}');
 import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
+import { ensurePartitionsAhead } from '../src/store/retention.ts';
 import { cronMarker, parsePayload } from '../src/worker/payload.ts';
+import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'ensure_partitions';
 
@@ -21,19 +23,15 @@ const payloadSchema = z
   })
   .strict();
 
-type PartitionReport = {
-  months_ahead: number;
-  tables: Array<{ table: string; created: number; default_rows: number }>;
-};
-
-export default async function ensurePartitions(payload: unknown, helpers: JobHelpers) {
+export function makeTask(context: TaskContext) {
+  return async (payload: unknown, helpers: JobHelpers) => {
   const { months_ahead } = parsePayload(identifier, payloadSchema, payload);
-  const { rows } = await helpers.withPgClient((client) => client.query<{ report: PartitionReport }>('select ensure_partitions_ahead($1) as report', [months_ahead]));
-  const report = rows[0]!.report;
+  const report = await ensurePartitionsAhead(context.pool, months_ahead);
   for (const { table, created, default_rows } of report.tables) {
     helpers.logger.info(`${table}: ${created} partition(s) created, months ahead: ${months_ahead}`);
     if (default_rows > 0) helpers.logger.warn(`${table}_default holds ${default_rows} row(s): a month had no partition; see docs/storage.md`);
   }
   if (!report.tables.length) helpers.logger.info('no range-partitioned time table: nothing to do');
   return report;
+  };
 }

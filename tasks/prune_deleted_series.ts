@@ -6,7 +6,11 @@ import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
 import { blobFingerprint } from '../src/search/query/fingerprint.ts';
 import { parseQuery } from '../src/search/query/parse-query.ts';
+import { deleteBlobCounts } from '../src/store/blob-counts.ts';
+import { pruneDeletedSeries, recordedQueries } from '../src/store/retention.ts';
+import { withTransaction } from '../src/store/transaction.ts';
 import { cronMarker, parsePayload } from '../src/worker/payload.ts';
+import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'prune_deleted_series';
 
@@ -21,25 +25,16 @@ function fingerprintOf(query: string): string | null {
   }
 }
 
-export default async function pruneDeletedSeries(payload: unknown, helpers: JobHelpers) {
-  parsePayload(identifier, payloadSchema, payload);
-  return helpers.withPgClient(async (client) => {
-    await client.query('begin');
-    try {
-      const { rows } = await client.query<{ summary: { pruned_series: number; queries: string[] | null } }>('select prune_deleted_series() as summary');
-      const { pruned_series, queries } = rows[0]!.summary;
-      const remaining = await client.query<{ query: string }>('select distinct query from insight_series where not just_in_time');
-      const kept = new Set(remaining.rows.map((row) => fingerprintOf(row.query)));
+export function makeTask(context: TaskContext) {
+  return async (payload: unknown, helpers: JobHelpers) => {
+    parsePayload(identifier, payloadSchema, payload);
+    return withTransaction(context.pool, async (client) => {
+      const { pruned_series, queries } = await pruneDeletedSeries(client);
+      const kept = new Set((await recordedQueries(client)).map(fingerprintOf));
       const unused = [...new Set((queries ?? []).map(fingerprintOf))].filter((f): f is string => f !== null && !kept.has(f));
-      const dropped = unused.length
-        ? (await client.query('delete from search_blob_counts where fingerprint = any($1::text[])', [unused])).rowCount ?? 0
-        : 0;
-      await client.query('commit');
+      const dropped = await deleteBlobCounts(client, unused);
       helpers.logger.info(`pruned ${pruned_series} series and ${dropped} cached blob count(s)`);
       return { pruned_series, dropped_blob_counts: dropped };
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    }
-  });
+    });
+  };
 }

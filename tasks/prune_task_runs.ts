@@ -3,7 +3,9 @@
 // with: select graphile_worker.add_job('prune_task_runs', '{"keep_days": 7}');
 import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
+import { pruneTaskRuns } from '../src/store/task-runs.ts';
 import { cronMarker, parsePayload } from '../src/worker/payload.ts';
+import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'prune_task_runs';
 
@@ -19,17 +21,11 @@ const payloadSchema = z
   })
   .strict();
 
-export default async function pruneTaskRuns(payload: unknown, helpers: JobHelpers) {
-  const { keep_days } = parsePayload(identifier, payloadSchema, payload);
-  const { rowCount } = await helpers.withPgClient((client) =>
-    client.query(
-      `delete from task_runs r
-        where r.status <> 'running'
-          and r.started_at < now() - make_interval(days => $1)
-          and r.id <> (select max(id) from task_runs newest where newest.task_name = r.task_name)`,
-      [keep_days],
-    ),
-  );
-  helpers.logger.info(`deleted ${rowCount ?? 0} task run(s) older than ${keep_days} day(s)`);
-  return { deleted: rowCount ?? 0, keep_days };
+export function makeTask(context: TaskContext) {
+  return async (payload: unknown, helpers: JobHelpers) => {
+    const { keep_days } = parsePayload(identifier, payloadSchema, payload);
+    const deleted = await pruneTaskRuns(context.pool, keep_days);
+    helpers.logger.info(`deleted ${deleted} task run(s) older than ${keep_days} day(s)`);
+    return { deleted, keep_days };
+  };
 }

@@ -5,12 +5,13 @@
 import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
 import { errorMessage } from '../src/logger.ts';
-import { loadRepositories } from '../src/repos/repository.ts';
 import { ensureMirror } from '../src/repos/sync-repository.ts';
 import { SearchTimeoutError } from '../src/search/count-blobs.ts';
 import { parseQuery, type SearchQuery } from '../src/search/query/parse-query.ts';
 import { repositoryMatches } from '../src/search/repo-filter.ts';
 import { searchCommit } from '../src/search/search-commit.ts';
+import { type IncompleteRepository, type RecordedPoint, seriesToRecord, storeSeriesRecording } from '../src/store/recordings.ts';
+import { loadRepositories } from '../src/store/repositories.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
 
@@ -24,30 +25,10 @@ const payloadSchema = z
   })
   .strict();
 
-interface SeriesRow {
-  id: number;
-  series_id: string;
-  query: string;
-  deleted_at: Date | null;
-  generated_from_capture_groups: boolean;
-  repo_ids: number[];
-}
-
-export interface StoredPoint {
-  repo_id: number;
-  value: number;
-  capture?: string;
-}
-
 export function makeTask(context: TaskContext) {
   return async (payload: unknown, helpers: JobHelpers) => {
     const input = parsePayload(identifier, payloadSchema, payload);
-    const { rows } = await context.pool.query<SeriesRow>(
-      `select s.id, s.series_id, s.query, s.deleted_at, s.generated_from_capture_groups, insight_series_repository_ids(s) as repo_ids
-         from insight_series s where ${typeof input.series_id === 'number' ? 's.id = $1' : 's.series_id = $1'}`,
-      [input.series_id],
-    );
-    const series = rows[0];
+    const series = await seriesToRecord(context.pool, input.series_id);
     if (!series) throw new InvalidPayloadError(`${identifier}: no series ${JSON.stringify(input.series_id)}`);
     if (series.deleted_at) {
       helpers.logger.info(`series ${series.series_id} is deleted; not recording`);
@@ -66,8 +47,8 @@ export function makeTask(context: TaskContext) {
     // (insight_series_recording_times is unique per series and time).
     const time = input.time ? new Date(input.time) : new Date();
     const repositories = (await loadRepositories(context.pool, series.repo_ids)).filter((repo) => repositoryMatches(query, repo.name));
-    const points: StoredPoint[] = [];
-    const incomplete: Array<{ repo_id: number; reason: 'timeout' | 'generic' }> = [];
+    const points: RecordedPoint[] = [];
+    const incomplete: IncompleteRepository[] = [];
     for (const repository of repositories) {
       try {
         const { gitDir, head } = await ensureMirror({ pool: context.pool, dataDir: context.dataDir, repository });
@@ -81,13 +62,7 @@ export function makeTask(context: TaskContext) {
         helpers.logger.warn(`series ${series.series_id}: ${repository.name} is incomplete (${reason}): ${errorMessage(error)}`);
       }
     }
-    await context.pool.query('select store_series_recording($1, $2, $3, $4, $5)', [
-      series.id,
-      time,
-      input.mode === 'snapshot',
-      JSON.stringify(points),
-      JSON.stringify(incomplete),
-    ]);
+    await storeSeriesRecording(context.pool, { seriesId: series.id, time, snapshot: input.mode === 'snapshot', points, incomplete });
     helpers.logger.info(
       `series ${series.series_id}: ${input.mode} at ${time.toISOString()}: ${points.length} point(s) from ${repositories.length} repositories, ${incomplete.length} incomplete`,
     );

@@ -1,8 +1,9 @@
 // sync_due_repos (every 5 minutes): queues sync_repo for every repository not fetched within the
 // cooldown (enqueue_due_repo_syncs in SQL).
-import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
+import { enqueueDueRepoSyncs } from '../src/store/repositories.ts';
 import { cronMarker, parsePayload } from '../src/worker/payload.ts';
+import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'sync_due_repos';
 
@@ -13,8 +14,9 @@ const payloadSchema = z
   })
   .strict();
 
-export default async function syncDueRepos(payload: unknown, helpers: JobHelpers) {
-  const { cooldown_minutes } = parsePayload(identifier, payloadSchema, payload);
-  const { rows } = await helpers.query<{ queued: number }>('select enqueue_due_repo_syncs(make_interval(mins => $1)) as queued', [cooldown_minutes]);
-  return { queued: rows[0]!.queued };
+export function makeTask(context: TaskContext) {
+  return async (payload: unknown) => {
+    const { cooldown_minutes } = parsePayload(identifier, payloadSchema, payload);
+    return { queued: await enqueueDueRepoSyncs(context.pool, cooldown_minutes) };
+  };
 }

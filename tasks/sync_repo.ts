@@ -3,7 +3,7 @@
 //   select graphile_worker.add_job('sync_repo', '{"repo_id": 1, "force": true}');
 import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
-import { loadRepositories } from '../src/repos/repository.ts';
+import { loadRepositories } from '../src/store/repositories.ts';
 import { syncRepository } from '../src/repos/sync-repository.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';

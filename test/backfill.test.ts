@@ -38,7 +38,7 @@ function gitValue(repo: FixtureRepository, time: Date, pattern: string): number 
 
 async function createInsight(db: TestDatabase, query: string, repositories: string[], weeks = 12) {
   const view = await db.pool.query(
-    `select id from create_line_insight('backfill test', $1::jsonb, $2, null, 'WEEK', 1, now() - make_interval(weeks => $3))`,
+    `select id from insights_core.create_line_insight('backfill test', $1::jsonb, $2, null, 'WEEK', 1, now() - make_interval(weeks => $3))`,
     [JSON.stringify([{ query }]), repositories, weeks],
   );
   const { rows } = await db.pool.query(
@@ -70,7 +70,7 @@ async function registerRepositories(t: ExecutionContext, db: TestDatabase, count
   for (let i = 0; i < count; i++) {
     const name = `${prefix}${i}`;
     const repo = historyRepository(`${dir}/${i}.git`, i % 3);
-    await db.pool.query('select register_repository($1, $2)', [repo.path, name]);
+    await db.pool.query('select insights_core.register_repository($1, $2)', [repo.path, name]);
     repos.push({ name, repo });
   }
   return repos;
@@ -134,6 +134,28 @@ async function holdBackfillAt(t: ExecutionContext, db: TestDatabase, seriesId: n
     release: () => holder.query('rollback'),
   };
 }
+
+test("a query's repo: filter scopes the backfill exactly as it scopes recordings", async (t) => {
+  const db = await useTestDatabase(t);
+  const acme = await registerRepositories(t, db, 1, 'acme/repo');
+  const other = await registerRepositories(t, db, 1, 'other/repo');
+  await startTestWorker(t, db.connectionString);
+  const series = await createInsight(db, 'TODO repo:^acme/', [...acme, ...other].map((r) => r.name));
+  t.like(await waitForBackfill(db, series.backfill_id), { state: 'completed' });
+  const recorded = await waitFor(async () => {
+    const { rows } = await db.pool.query(
+      `select r.name::text as repo, p.value from series_points p join repositories r on r.id = p.repo_id
+        where p.series_id = $1 and p.time > now() - interval '1 hour' order by 1`,
+      [series.series_id],
+    );
+    return rows.length ? rows : undefined;
+  }, 60_000, 'the live recording');
+  t.deepEqual(recorded.map((r) => r.repo), ['acme/repo0'], 'the recording counts only acme/');
+  const history = await historicalPoints(db, series.series_id);
+  t.true(history.length > 3, `${history.length} historical points`);
+  t.deepEqual(history, await expectedPoints(db, series.id, acme, 'TODO'), 'the backfill counts only acme/, as git grep does there');
+  t.is(Number(history.at(-1)!.split('|')[2]), recorded[0].value, 'the newest backfilled sample equals the live recording');
+});
 
 test('every backfilled value equals git grep at the commit resolved for its time; earlier times have no points', async (t) => {
   const db = await useTestDatabase(t);
@@ -283,15 +305,15 @@ test('cancel stops between pages and retry resumes to the same points', async (t
   const hold = await holdBackfillAt(t, db, series.id, 6);
   await startTestWorker(t, db.connectionString, { backfillPageSize: 1, concurrency: 1 });
   await hold.reached();
-  await db.pool.query('select backfill_cancel($1)', [series.backfill_id]);
+  await db.pool.query('select insights_core.backfill_cancel($1)', [series.backfill_id]);
   await hold.release();
   // The waiting page is finished, then the step sees the flag.
   const canceled = await waitForBackfill(db, series.backfill_id, ['failed']);
   t.is(canceled.job_state, 'canceled');
   t.is(canceled.repositories_done, 6);
-  await t.throwsAsync(db.pool.query('select backfill_cancel($1)', [series.backfill_id]), { message: /is not running or queued/ });
+  await t.throwsAsync(db.pool.query('select insights_core.backfill_cancel($1)', [series.backfill_id]), { message: /is not running or queued/ });
 
-  await db.pool.query('select backfill_retry($1)', [series.backfill_id]);
+  await db.pool.query('select insights_core.backfill_retry($1)', [series.backfill_id]);
   const done = await waitForBackfill(db, series.backfill_id, ['completed']);
   t.like(done, { job_state: 'completed', repositories_done: 20, cancel: false });
   t.deepEqual(await historicalPoints(db, series.series_id), (await expectedPoints(db, series.id, repos, 'TODO')).sort((a, b) => a.localeCompare(b)));
@@ -304,7 +326,7 @@ test('front and back reorder queued backfills by cost bucket and Graphile Worker
   const ids: number[] = [];
   for (const [query, complexity] of [['a', 1], ['/b/', 2], ['c', 1]] as const) {
     const series = await createInsight(db, query, ['acme/repo0', 'acme/repo1', 'acme/repo2'].slice(0, complexity === 2 ? 3 : 1));
-    await db.pool.query('select backfill_plan($1, $2, 104)', [series.backfill_id, complexity]);
+    await db.pool.query('select insights_core.backfill_plan($1, $2, 104)', [series.backfill_id, complexity]);
     ids.push(series.backfill_id);
   }
   const order = async () =>
@@ -318,17 +340,17 @@ test('front and back reorder queued backfills by cost bucket and Graphile Worker
     Object.fromEntries((await db.pool.query('select backfill_id, cost_bucket from backfill_status order by 1')).rows.map((r) => [r.backfill_id, r.cost_bucket]));
   t.deepEqual((await buckets())[ids[1]!], 4, 'the regexp over three repositories is the most expensive');
 
-  await db.pool.query('select backfill_move_to_front($1)', [ids[1]]);
+  await db.pool.query('select insights_core.backfill_move_to_front($1)', [ids[1]]);
   t.is((await buckets())[ids[1]!], 1);
   t.is((await order())[0].id, ids[1]);
 
-  await db.pool.query('select backfill_move_to_back($1)', [ids[0]]);
+  await db.pool.query('select insights_core.backfill_move_to_back($1)', [ids[0]]);
   const after = await buckets();
   t.is(after[ids[0]!], 4);
   t.true(after[ids[1]!] < 4 && after[ids[2]!] < 4);
   const queue = await order();
   t.is(queue[queue.length - 1].id, ids[0], 'moved to the back of the Graphile Worker queue');
-  await t.throwsAsync(db.pool.query('select backfill_move_to_front(999999)'), { message: 'no backfill with id 999999' });
+  await t.throwsAsync(db.pool.query('select insights_core.backfill_move_to_front(999999)'), { message: 'no backfill with id 999999' });
 });
 
 test('a malformed backfill payload fails that job with a message naming the field and harms nothing else', async (t) => {
@@ -354,7 +376,7 @@ test('a malformed backfill payload fails that job with a message naming the fiel
 test('a failing repository is retried after the main pass and given up after three failures with incomplete points', async (t) => {
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 1);
-  const broken = await db.pool.query(`select (register_repository('/nonexistent/broken.git', 'acme/broken')).id`);
+  const broken = await db.pool.query(`select (insights_core.register_repository('/nonexistent/broken.git', 'acme/broken')).id`);
   await startTestWorker(t, db.connectionString, { backfillPageSize: 1 });
   const series = await createInsight(db, 'TODO', ['acme/repo0', 'acme/broken']);
   const done = await waitForBackfill(db, series.backfill_id);
@@ -379,7 +401,7 @@ test('more failing repositories than max(50, 5 %) fail the backfill with exceeds
   await registerRepositories(t, db, 1);
   const names = ['acme/repo0'];
   for (let i = 0; i < 51; i++) {
-    await db.pool.query(`select register_repository($1, $2)`, [`/nonexistent/broken${i}.git`, `broken/${i}`]);
+    await db.pool.query(`select insights_core.register_repository($1, $2)`, [`/nonexistent/broken${i}.git`, `broken/${i}`]);
     names.push(`broken/${i}`);
   }
   await startTestWorker(t, db.connectionString, { backfillPageSize: 20 });

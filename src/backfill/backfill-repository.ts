@@ -9,14 +9,8 @@ import { ensureMirror } from '../repos/sync-repository.ts';
 import type { BlobCountCache } from '../search/blob-count-cache.ts';
 import type { SearchQuery } from '../search/query/parse-query.ts';
 import { searchCommits } from '../search/search-commit.ts';
+import type { BackfillPoint } from '../store/backfill-steps.ts';
 import type pg from 'pg';
-
-export interface BackfillPoint {
-  time: string;
-  repo_id: number;
-  value: number;
-  capture?: string;
-}
 
 export interface BackfillRepositoryOptions {
   pool: pg.Pool;

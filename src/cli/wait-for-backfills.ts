@@ -1,6 +1,7 @@
 // `insight create --wait`: polls the backfills of the new series until each is completed or failed,
 // drawing a progress bar on a terminal and plain lines otherwise (logs, CI).
 import type pg from 'pg';
+import { latestBackfillProgress } from '../store/backfill-wait.ts';
 
 export interface WaitOptions {
   pool: pg.Pool;
@@ -17,11 +18,7 @@ interface Progress {
 }
 
 async function progress(pool: pg.Pool, seriesIds: number[]): Promise<Progress> {
-  const { rows } = await pool.query<{ state: string; repositories: number | null; repositories_done: number; errors: number }>(
-    `select distinct on (insight_series_id) state, repositories, repositories_done, errors from backfill_status
-      where insight_series_id = any($1::int[]) order by insight_series_id, backfill_id desc`,
-    [seriesIds],
-  );
+  const rows = await latestBackfillProgress(pool, seriesIds);
   return {
     done: rows.reduce((n, r) => n + (r.state === 'completed' || r.state === 'failed' ? (r.repositories ?? 0) : Math.min(r.repositories_done, r.repositories ?? 0)), 0),
     total: rows.reduce((n, r) => n + (r.repositories ?? 0), 0),

@@ -12,6 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { findFreePort, isPortFree } from '../net/ports.ts';
+import { ensureDatabaseExists } from '../store/maintenance.ts';
 
 export interface EmbeddedPostgresOptions {
   /** Cluster directory (PGDATA). Created when missing. */
@@ -268,8 +269,7 @@ async function ensureDatabase(connectionString: string, database: string): Promi
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (!rowCount) await client.query(`create database ${client.escapeIdentifier(database)}`);
+    await ensureDatabaseExists(client, database);
   } finally {
     await client.end();
   }

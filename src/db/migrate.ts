@@ -8,23 +8,19 @@ import path from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '../project-root.ts';
 import type { Logger } from '../logger.ts';
+import { takeMigrationLock } from '../store/maintenance.ts';
 
 export interface MigrateOptions {
   connectionString: string;
   logger: Logger;
 }
 
-/** Advisory lock key of "a Code Insights process is migrating this database". */
-const MIGRATION_LOCK = 7263_0001;
 
 export async function migrateDatabase(options: MigrateOptions): Promise<void> {
   const client = new pg.Client({ connectionString: options.connectionString, application_name: 'code-insights-migrate' });
   await client.connect();
   try {
-    await client.query(`set lock_timeout = '10min'`);
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]).catch((error: { code?: string }) => {
-      throw error.code === '55P03' ? new Error('migration failed: another process has been migrating this database for 10 minutes') : error;
-    });
+    await takeMigrationLock(client);
     await runMigrate(options);
   } finally {
     // Ending the session releases the lock.

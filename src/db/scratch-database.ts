@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Logger } from '../logger.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrateDatabase } from './migrate.ts';
-import { queryOnce } from './query-once.ts';
+import { createDatabase, databasesNamed, dropDatabase } from '../store/maintenance.ts';
 
 export interface ScratchServer {
   /** Connection string of the server's maintenance database (for CREATE/DROP DATABASE). */
@@ -49,15 +49,14 @@ export async function startScratchServer(options: { logger: Logger; prefix?: str
     description,
     async createDatabase(name, { migrate = true } = {}) {
       const database = `${prefix}_${name}`;
-      await queryOnce(adminUrl, `create database ${database}`);
+      await createDatabase(adminUrl, database);
       const url = withDatabaseName(adminUrl, database);
       if (migrate) await migrateDatabase({ connectionString: url, logger: options.logger });
       return url;
     },
     async close() {
       try {
-        const { rows } = await queryOnce(adminUrl, `select datname from pg_database where datname like '${prefix}\\_%'`);
-        for (const { datname } of rows) await queryOnce(adminUrl, `drop database if exists "${datname}" with (force)`);
+        for (const datname of await databasesNamed(adminUrl, prefix)) await dropDatabase(adminUrl, datname);
       } finally {
         await stop();
       }

@@ -2,6 +2,7 @@
 // is a clear error within seconds rather than a hang.
 import pg from 'pg';
 import { errorMessage } from '../logger.ts';
+import { serverVersion } from '../store/maintenance.ts';
 
 export interface WaitForDatabaseOptions {
   connectionString: string;
@@ -17,8 +18,7 @@ export async function waitForDatabase({ connectionString, timeoutMs = 15_000 }: 
     client.on('error', () => {});
     try {
       await client.connect();
-      const { rows } = await client.query<{ version: string }>(`select current_setting('server_version_num') as version`);
-      return Number(rows[0]!.version);
+      return await serverVersion(client);
     } catch (error) {
       lastError = error;
       // Wrong credentials or a missing database will not fix themselves: fail at once.

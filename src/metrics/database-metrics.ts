@@ -2,7 +2,7 @@
 // by state and the progress of unfinished ones.
 import { Gauge, Registry } from 'prom-client';
 import type pg from 'pg';
-import { sqlFile } from '../db/sql-file.ts';
+import { backfillCountsByState, queueJobCounts, unfinishedBackfillProgress } from '../store/metrics.ts';
 import { processRegistry } from './process-metrics.ts';
 
 /** A registry for one server: its database gauges merged with this process's metrics. */
@@ -14,8 +14,7 @@ export function makeMetricsRegistry(pool: pg.Pool): Registry {
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query<Record<string, number>>(sqlFile('queue_status'));
-      for (const [state, count] of Object.entries(rows[0]!)) this.set({ state }, count);
+      for (const [state, count] of Object.entries(await queueJobCounts(pool))) this.set({ state }, count);
     },
   });
   new Gauge({
@@ -25,8 +24,7 @@ export function makeMetricsRegistry(pool: pg.Pool): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      const { rows } = await pool.query<{ state: string; count: number }>('select state, count(*)::int as count from insight_series_backfill group by state');
-      for (const row of rows) this.set({ state: row.state }, row.count);
+      for (const row of await backfillCountsByState(pool)) this.set({ state: row.state }, row.count);
     },
   });
   new Gauge({
@@ -36,10 +34,9 @@ export function makeMetricsRegistry(pool: pg.Pool): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      const { rows } = await pool.query<{ backfill_id: number; series_id: string; percent_complete: string }>(
-        `select backfill_id, series_id, percent_complete from backfill_status where state in ('new', 'processing')`,
-      );
-      for (const row of rows) this.set({ backfill_id: String(row.backfill_id), series_id: row.series_id }, Number(row.percent_complete) / 100);
+      for (const row of await unfinishedBackfillProgress(pool)) {
+        this.set({ backfill_id: String(row.backfill_id), series_id: row.series_id }, Number(row.percent_complete) / 100);
+      }
     },
   });
   return Registry.merge([processRegistry, registry]);

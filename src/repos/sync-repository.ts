@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { errorMessage } from '../logger.ts';
 import { type MirrorState, mirrorExists, resolveBranchHead, syncMirror } from '../git/mirror.ts';
+import { recordFetchAttempt, recordFetchError, recordFetchSuccess } from '../store/repositories.ts';
 import { mirrorDirectory, type Repository } from './repository.ts';
 
 export interface SyncRepositoryOptions {
@@ -12,16 +13,13 @@ export interface SyncRepositoryOptions {
 }
 
 export async function syncRepository({ pool, dataDir, repository }: SyncRepositoryOptions): Promise<MirrorState> {
-  await pool.query('update repositories set last_fetch_attempt_at = now() where id = $1', [repository.id]);
+  await recordFetchAttempt(pool, repository.id);
   try {
     const state = await syncMirror({ cloneUrl: repository.clone_url, mirrorDir: mirrorDirectory(dataDir, repository), branch: repository.default_branch });
-    await pool.query(
-      `update repositories set last_fetched_at = now(), last_fetch_error = null, default_branch = coalesce(default_branch, $2) where id = $1`,
-      [repository.id, state.defaultBranch],
-    );
+    await recordFetchSuccess(pool, repository.id, state.defaultBranch);
     return state;
   } catch (error) {
-    await pool.query('update repositories set last_fetch_error = $2 where id = $1', [repository.id, errorMessage(error)]);
+    await recordFetchError(pool, repository.id, errorMessage(error));
     throw error;
   }
 }

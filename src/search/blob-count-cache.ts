@@ -3,6 +3,7 @@
 // database too.
 import type pg from 'pg';
 import type { BlobCount } from './count-matches.ts';
+import { readBlobCounts, writeBlobCounts } from '../store/blob-counts.ts';
 
 export interface BlobCountCacheOptions {
   pool: pg.Pool;
@@ -45,10 +46,7 @@ export class BlobCountCache {
     }
     this.stats.memoryHits += found.size;
     if (notInMemory.length) {
-      const { rows } = await this.pool.query<{ blob_oid: string; match_count: number; captures: Record<string, number> | null }>(
-        `select blob_oid, match_count, captures from search_blob_counts where fingerprint = $1 and blob_oid = any($2::text[])`,
-        [fingerprint, notInMemory],
-      );
+      const rows = await readBlobCounts(this.pool, fingerprint, notInMemory);
       for (const row of rows) {
         const result: BlobCount = row.captures ? { count: row.match_count, captures: row.captures } : { count: row.match_count };
         found.set(row.blob_oid, result);
@@ -71,12 +69,7 @@ export class BlobCountCache {
       captures.push(result.captures ? JSON.stringify(result.captures) : null);
       this.remember(`${fingerprint}:${oid}`, result);
     }
-    await this.pool.query(
-      `insert into search_blob_counts (fingerprint, blob_oid, match_count, captures)
-       select $1, oid, count, captures::jsonb from unnest($2::text[], $3::int[], $4::text[]) as t(oid, count, captures)
-       on conflict do nothing`,
-      [fingerprint, oids, counts, captures],
-    );
+    await writeBlobCounts(this.pool, fingerprint, { oids, counts, captures });
   }
 
   private remember(key: string, result: BlobCount): void {

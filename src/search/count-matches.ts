@@ -1,4 +1,4 @@
-// Counting semantics (DESIGN.md §5): a match is a non-overlapping occurrence within one line,
+// Counting semantics (docs/query-language.md): a match is a non-overlapping occurrence within one line,
 // case-insensitive unless case:yes; empty matches do not count; a regexp with capture groups is
 // counted per distinct value of its first group (truncated to 100 characters). Binary content (a
 // NUL byte in the first 8000 bytes, git's own rule) and files over 1 MiB count nothing.

@@ -5,6 +5,9 @@ import type http from 'node:http';
 import type pg from 'pg';
 import { AuthenticationError, identityFromHeader, pgSettingsFor } from '../auth/tokens.ts';
 import { writeViewCsv } from '../export/view-csv.ts';
+import { withTransaction } from '../store/transaction.ts';
+import { applyRequestSettings } from '../store/requester.ts';
+import { viewIsVisible } from '../store/view-export.ts';
 
 export const EXPORT_PATH = /^\/export\/views\/(\d{1,9})\.csv$/;
 
@@ -27,31 +30,30 @@ export async function serveViewExport(req: http.IncomingMessage, res: http.Serve
     if (error instanceof AuthenticationError) return sendText(res, 401, error.message, { 'www-authenticate': 'Bearer' });
     throw error;
   }
-  const client = await options.pool.connect();
   try {
-    await client.query('begin read only');
-    for (const [name, value] of Object.entries(settings)) await client.query('select set_config($1, $2, true)', [name, value]);
-    const visible = await client.query('select 1 from insight_view where id = $1', [viewId]);
-    if (visible.rowCount === 0) {
-      await client.query('rollback');
-      return sendText(res, 404, `no insight view ${viewId} that you may see`);
-    }
-    res.writeHead(200, {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="insight-view-${viewId}.csv"`,
-    });
-    if (req.method === 'HEAD') {
-      await client.query('rollback');
-      return void res.end();
-    }
-    await writeViewCsv(client, viewId, (chunk) => (res.write(chunk) ? undefined : new Promise((resolve) => res.once('drain', resolve))));
-    await client.query('commit');
+    const found = await withTransaction(
+      options.pool,
+      async (client) => {
+        await applyRequestSettings(client, settings);
+        if (!(await viewIsVisible(client, viewId))) return false;
+        res.writeHead(200, {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="insight-view-${viewId}.csv"`,
+        });
+        if (req.method === 'GET') {
+          await writeViewCsv(client, viewId, (chunk) =>
+            res.write(chunk) ? undefined : new Promise((resolve) => res.once('drain', resolve)),
+          );
+        }
+        return true;
+      },
+      { readOnly: true },
+    );
+    // Ended only after the commit: a failed commit must cut the CSV off, too.
+    if (!found) return sendText(res, 404, `no insight view ${viewId} that you may see`);
     res.end();
   } catch (error) {
-    await client.query('rollback').catch(() => {});
     if (!res.headersSent) return sendText(res, 500, 'export failed');
     res.destroy(error as Error); // a cut-off CSV must not look complete
-  } finally {
-    client.release();
   }
 }

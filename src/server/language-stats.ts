@@ -2,11 +2,18 @@
 // the head of each repository's default branch (`git ls-tree -l`, no blob reads), cached in
 // repository_language_stats until the branch moves. Files in languages we do not know are left out.
 import type pg from 'pg';
-import { withTransaction } from '../db/with-transaction.ts';
+import { withTransaction } from '../store/transaction.ts';
 import { listTree } from '../git/list-tree.ts';
 import { mirrorExists, resolveBranchHead } from '../git/mirror.ts';
-import { loadRepositories, mirrorDirectory } from '../repos/repository.ts';
+import { mirrorDirectory } from '../repos/repository.ts';
 import { languageOfPath } from '../search/query/languages.ts';
+import {
+  cachedLanguageStats,
+  deleteLanguageStats,
+  insertLanguageStats,
+  type LanguageTotal,
+} from '../store/language-stats.ts';
+import { loadRepositories } from '../store/repositories.ts';
 
 export interface LanguageStatsOptions {
   /** The owner pool: API roles may read the cache but not write it. */
@@ -21,11 +28,7 @@ export interface LanguageStatsOptions {
  */
 export async function refreshLanguageStats({ pool, dataDir }: LanguageStatsOptions, repoIds: number[]): Promise<void> {
   if (!repoIds.length) return;
-  const cached = await pool.query<{ repo_id: number; commit_oid: string; computed_at: Date }>(
-    'select repo_id, min(commit_oid) as commit_oid, min(computed_at) as computed_at from repository_language_stats where repo_id = any($1::int[]) group by repo_id',
-    [repoIds],
-  );
-  const cachedStats = new Map(cached.rows.map((row) => [row.repo_id, row]));
+  const cachedStats = new Map((await cachedLanguageStats(pool, repoIds)).map((row) => [row.repo_id, row]));
   for (const repository of await loadRepositories(pool, repoIds)) {
     const stats = cachedStats.get(repository.id);
     if (stats && repository.last_fetched_at && stats.computed_at >= repository.last_fetched_at) continue;
@@ -33,7 +36,7 @@ export async function refreshLanguageStats({ pool, dataDir }: LanguageStatsOptio
     if (!repository.default_branch || !mirrorExists(gitDir)) continue;
     const head = await resolveBranchHead(gitDir, repository.default_branch);
     if (!head || stats?.commit_oid === head) continue;
-    const totals = new Map<string, { bytes: number; files: number }>();
+    const totals = new Map<string, LanguageTotal>();
     for (const entry of await listTree(gitDir, head)) {
       const language = languageOfPath(entry.path);
       if (!language) continue;
@@ -42,20 +45,10 @@ export async function refreshLanguageStats({ pool, dataDir }: LanguageStatsOptio
       total.files += 1;
       totals.set(language.name, total);
     }
-    await storeStats(pool, repository.id, head, totals);
+    // Replaced as a whole: languages no longer at the head go.
+    await withTransaction(pool, async (client) => {
+      await deleteLanguageStats(client, repository.id);
+      await insertLanguageStats(client, repository.id, head, totals);
+    });
   }
-}
-
-async function storeStats(pool: pg.Pool, repoId: number, commit: string, totals: Map<string, { bytes: number; files: number }>) {
-  await withTransaction(pool, async (client) => {
-    await client.query('delete from repository_language_stats where repo_id = $1', [repoId]);
-    await client.query(
-      `insert into repository_language_stats (repo_id, commit_oid, language, bytes, files)
-         select $1, $2, l.language, l.bytes, l.files
-           from unnest($3::text[], $4::bigint[], $5::int[]) as l(language, bytes, files)
-       on conflict (repo_id, language) do update set commit_oid = excluded.commit_oid, bytes = excluded.bytes,
-                                                     files = excluded.files, computed_at = now()`,
-      [repoId, commit, [...totals.keys()], [...totals.values()].map((t) => t.bytes), [...totals.values()].map((t) => t.files)],
-    );
-  });
 }

@@ -1,8 +1,12 @@
 // Payload validation for tasks. Jobs can be added with plain SQL, so a payload is untrusted input:
 // a malformed one fails its job with a message naming the bad field, and is not retried (retrying
 // cannot fix it).
+import { setTimeout } from 'node:timers/promises';
 import type { JobHelpers, Task } from 'graphile-worker';
+import type pg from 'pg';
 import { z } from 'zod';
+import { errorMessage } from '../logger.ts';
+import { permanentlyFailJob } from '../store/job-failures.ts';
 
 /**
  * Thrown when a job cannot succeed however often it is retried: its payload does not match the
@@ -29,24 +33,31 @@ export function parsePayload<S extends z.ZodType>(task: string, schema: S, paylo
   throw new InvalidPayloadError(`${task}: invalid payload: ${problems.join('; ')}`);
 }
 
-/** Makes InvalidPayloadError final for a task (see doNotRetry). */
-export function withFinalPayloadErrors(task: Task): Task {
+/**
+ * Makes InvalidPayloadError final for a task: once Graphile Worker has recorded the failure (and
+ * unlocked the job), the job is marked out of attempts through graphile_worker.permanently_fail_jobs,
+ * so it is not retried with back-off for days. The first retry is seconds away, so marking it
+ * within a few tries is enough; should it run again meanwhile, it fails again and is marked then.
+ */
+export function withFinalPayloadErrors(task: Task, pool: pg.Pool): Task {
   return async (payload, helpers) => {
     try {
       return await task(payload, helpers);
     } catch (error) {
-      if (error instanceof InvalidPayloadError) await doNotRetry(helpers);
+      if (error instanceof InvalidPayloadError) void failForGood(pool, helpers, error.message);
       throw error;
     }
   };
 }
 
-/**
- * Marks the running job as out of attempts so that, when Graphile Worker records this failure,
- * it is final instead of being retried with back-off for days.
- */
-export async function doNotRetry(helpers: JobHelpers): Promise<void> {
-  await helpers.withPgClient((client) =>
-    client.query('update graphile_worker._private_jobs set max_attempts = attempts where id = $1', [helpers.job.id]),
-  );
+async function failForGood(pool: pg.Pool, helpers: JobHelpers, message: string): Promise<void> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    await setTimeout(50);
+    try {
+      if (await permanentlyFailJob(pool, helpers.job.id, message)) return;
+    } catch (error) {
+      helpers.logger.warn(`could not fail job ${helpers.job.id} for good: ${errorMessage(error)}`);
+      return;
+    }
+  }
 }

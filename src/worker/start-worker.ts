@@ -7,7 +7,8 @@ import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { TreeCache } from '../git/tree-cache.ts';
 import { BlobCountCache } from '../search/blob-count-cache.ts';
-import { crontab, makeTaskList } from './task-list.ts';
+import { makeTaskList } from './task-list.ts';
+import { workerCrontab } from '../store/worker-processes.ts';
 import { registerWorkerProcess } from './worker-registry.ts';
 import { jobDuration } from '../metrics/process-metrics.ts';
 
@@ -84,7 +85,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       backfillPageSize: options.backfill.pageSize,
       maxSamples: options.backfill.maxSamples,
     }),
-    crontab,
+    // The recurring work is defined once, in insights_core.recurring_tasks.
+    crontab: await workerCrontab(options.pgPool),
     logger: toWorkerLogger(options.logger),
   });
   status.state = 'running';

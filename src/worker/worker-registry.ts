@@ -6,6 +6,7 @@ import os from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { errorMessage } from '../logger.ts';
+import { heartbeatWorkerProcess, releaseDeadWorkers, removeWorkerProcess } from '../store/worker-processes.ts';
 
 export interface WorkerRegistryOptions {
   pool: pg.Pool;
@@ -27,22 +28,16 @@ export async function registerWorkerProcess(options: WorkerRegistryOptions): Pro
   const { pool, logger } = options;
   const id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const graphileIds: string[] = [];
-  const upsert = () =>
-    pool.query(
-      `insert into worker_processes (id, hostname, pid, graphile_worker_ids) values ($1, $2, $3, $4)
-       on conflict (id) do update set last_heartbeat_at = now(), graphile_worker_ids = excluded.graphile_worker_ids`,
-      [id, os.hostname(), process.pid, graphileIds],
-    );
+  const upsert = () => heartbeatWorkerProcess(pool, { id, hostname: os.hostname(), pid: process.pid, graphileWorkerIds: graphileIds });
   await upsert();
   const heartbeat = setInterval(() => {
     // Re-inserts the row if a sweeper removed it while this process was stalled.
     upsert().catch((error) => logger.warn(`worker heartbeat failed: ${errorMessage(error)}`));
   }, options.heartbeatMs ?? 5000);
   const sweep = setInterval(() => {
-    pool
-      .query<{ released: number }>('select release_dead_workers(make_interval(secs => $1)) as released', [options.staleAfterSeconds ?? 30])
-      .then(({ rows }) => {
-        if (rows[0]!.released > 0) logger.warn(`released the work of ${rows[0]!.released} worker process(es) that stopped heartbeating`);
+    releaseDeadWorkers(pool, options.staleAfterSeconds ?? 30)
+      .then((released) => {
+        if (released > 0) logger.warn(`released the work of ${released} worker process(es) that stopped heartbeating`);
       })
       .catch((error) => logger.warn(`sweeping dead workers failed: ${errorMessage(error)}`));
   }, options.sweepMs ?? 15_000);
@@ -57,7 +52,7 @@ export async function registerWorkerProcess(options: WorkerRegistryOptions): Pro
     async stop() {
       clearInterval(heartbeat);
       clearInterval(sweep);
-      await pool.query('delete from worker_processes where id = $1', [id]).catch(() => {});
+      await removeWorkerProcess(pool, id).catch(() => {});
     },
   };
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import { writeViewCsv } from '../../export/view-csv.ts';
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine, UsageError } from '../command.ts';
-import { withTransaction } from '../../db/with-transaction.ts';
+import { withTransaction } from '../../store/transaction.ts';
 import { withDatabase } from '../with-database.ts';
 import { findView } from './insight-read.ts';
 

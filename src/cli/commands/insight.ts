@@ -1,5 +1,6 @@
 import { errorMessage } from '../../logger.ts';
 import { parseQuery } from '../../search/query/parse-query.ts';
+import { createLineInsight, viewSeries } from '../../store/insight-create.ts';
 import { type Command, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine, printHelp, UsageError } from '../command.ts';
 import { parseInterval } from '../parse-interval.ts';
 import { waitForBackfills } from '../wait-for-backfills.ts';
@@ -12,7 +13,7 @@ const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b
 const help = `Usage: code-insights insight create [options]
        code-insights insight list [--json]
        code-insights insight show <view> [--samples N] [--json]   lines with a sparkline each
-       code-insights insight delete <view>
+       code-insights insight delete <view> [--expected-etag ETAG]   only if unchanged since read
        code-insights insight export <view> [--out FILE]   (see: insight export --help)
 
 Creates a line-chart insight: one series per --series, over the given repositories (default: every
@@ -33,6 +34,8 @@ Options:
   --user ID             creator's user id (gets the grant); without it the insight is global
   --wait                wait for the history backfill, with a progress bar (needs a running worker)
   --json                print the created insight as JSON
+  --expected-etag ETAG  with delete: the etag 'insight show --json' printed; a view changed since
+                        is not deleted (stale update, exit 1)
   -h, --help            show this help
 
 Queries use the language of docs/query-language.md; a malformed one is rejected with its position.
@@ -43,7 +46,8 @@ Examples:
   code-insights insight create --title 'TODOs' --series 'TODOs=TODO' --interval 1w
   code-insights insight create --title 'Lodash imports' \\
     --series "imports=patterntype:regexp import.*from 'lodash'" --repo-criteria 'repo:^acme/' --interval 1m
-  code-insights insight create --title 'Versions' --series '/"version": "(\\d+)\\./' --repos acme/api --json`;
+  code-insights insight create --title 'Versions' --series '/"version": "(\\d+)\\./' --repos acme/api --json
+  code-insights insight delete 7 --expected-etag 3f2a9c1d0b8e4f6a7c5d2e1b0a9f8e7d`;
 
 export const insight: Command = {
   name: 'insight',
@@ -114,24 +118,25 @@ export const insight: Command = {
     const config = configFromFlags(values);
     const logger = loggerFor(config);
     return withDatabase(config, logger, async (pool) => {
-      const view = await pool.query<{ id: number; unique_id: string; title: string }>(
-        `select id, unique_id, title from create_line_insight($1, $2::jsonb, $3, $4, $5::time_unit, $6, $7::timestamptz, $8)`,
-        [title, JSON.stringify(series), repositories ?? null, criteria ?? null, interval.unit, interval.value, from ?? null, user ?? null],
-      );
-      const { id, unique_id } = view.rows[0]!;
-      const created = await pool.query<{ id: number; series_id: string; label: string; query: string; stroke: string }>(
-        `select s.id, s.series_id, vs.label, s.query, vs.stroke from insight_view_series vs join insight_series s on s.id = vs.insight_series_id
-          where vs.insight_view_id = $1 order by s.id`,
-        [id],
-      );
+      const { id, unique_id } = await createLineInsight(pool, {
+        title,
+        series,
+        repositories: repositories ?? null,
+        repositoryCriteria: criteria ?? null,
+        intervalUnit: interval.unit,
+        intervalValue: interval.value,
+        oldestHistoricalAt: from ?? null,
+        userId: user ?? null,
+      });
+      const created = await viewSeries(pool, id);
       let backfilled = true;
-      if (values.wait) backfilled = await waitForBackfills({ pool, seriesIds: created.rows.map((row) => row.id) });
+      if (values.wait) backfilled = await waitForBackfills({ pool, seriesIds: created.map((row) => row.id) });
       if (values.json) {
-        const series = created.rows.map(({ series_id, label, query, stroke }) => ({ series_id, label, query, stroke }));
+        const series = created.map(({ series_id, label, query, stroke }) => ({ series_id, label, query, stroke }));
         console.log(JSON.stringify({ id, unique_id, title: title.trim(), interval, series, ...(values.wait ? { backfilled } : {}) }));
       } else {
         console.log(`Created insight ${id} "${title.trim()}" (${unique_id}), sampled every ${interval.value} ${interval.unit.toLowerCase()}(s)`);
-        for (const row of created.rows) console.log(`  series ${row.series_id}  ${row.label}: ${row.query}`);
+        for (const row of created) console.log(`  series ${row.series_id}  ${row.label}: ${row.query}`);
         if (values.wait) console.log(backfilled ? 'History backfilled.' : 'The backfill failed; see `code-insights backfill status --all`.');
         else console.log('Its recording and history backfill are queued; `code-insights series points <series-id>` shows the points.');
       }

@@ -1,15 +1,31 @@
 // `code-insights jobs ...`: the Graphile Worker queue for operators: what is waiting, running or
-// failed, and retrying or removing jobs (the SQL recipes of docs/operations.md, as commands).
-import { type Command, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine, printHelp, UsageError } from '../command.ts';
+// failed, and retrying or removing jobs (the SQL recipes of docs/operations.md, as commands), through
+// Graphile Worker's public admin functions only (src/store/jobs.ts).
+import {
+  type Command,
+  CONFIG_FLAGS,
+  CONFIG_FLAGS_HELP,
+  configFromFlags,
+  loggerFor,
+  parseCommandLine,
+  printHelp,
+  UsageError,
+} from '../command.ts';
 import { formatTable } from '../format-table.ts';
 import { withDatabase } from '../with-database.ts';
+import { completeJobs, listJobs, rescheduleJobs, taskRunStatus } from '../../store/jobs.ts';
+import type { Queryable } from '../../store/queryable.ts';
 
 const help = `Usage: code-insights jobs <list|retry|remove|runs> ... [--json]
 
   jobs list [--failed]      waiting, running and failed jobs (--failed: only those out of attempts)
   jobs retry ID...          run these jobs again now, with fresh attempts
   jobs remove ID...         delete jobs that should not run (not ones running now)
-  jobs runs                 recurring tasks: schedule, last success and failure, overdue (task_run_status)
+  jobs runs                 recurring tasks: schedule, last success and failure, overdue
+                            (the insights_core.task_run_status view)
+
+Retry and remove use Graphile Worker's graphile_worker.reschedule_jobs and complete_jobs; a job
+that is locked (running now) or gone is reported and the exit code is 1.
 
 Options:
   --failed       with list: only jobs that have given up
@@ -21,8 +37,10 @@ ${CONFIG_FLAGS_HELP}
 Examples:
   code-insights jobs list --failed
   code-insights jobs retry 123 124
+  code-insights jobs remove 125
   code-insights jobs runs --json`;
 
+/** The job ids given, as text (bigint), or a usage error naming the first that is not one. */
 const ids = (texts: string[]) => {
   if (!texts.length) throw new UsageError('give one or more job ids');
   return texts.map((text) => {
@@ -31,46 +49,73 @@ const ids = (texts: string[]) => {
   });
 };
 
+async function list(db: Queryable, failedOnly: boolean, json: boolean): Promise<void> {
+  const rows = await listJobs(db, failedOnly);
+  if (json) console.log(JSON.stringify(rows));
+  else if (!rows.length) console.log(failedOnly ? 'No failed jobs.' : 'The queue is empty.');
+  else {
+    const table = rows.map((r) => [
+      r.id,
+      r.task,
+      r.state,
+      r.run_at.toISOString(),
+      `${r.attempts}/${r.max_attempts}`,
+      r.last_error?.split('\n')[0]?.slice(0, 60),
+    ]);
+    console.log(formatTable(['ID', 'TASK', 'STATE', 'RUN AT', 'ATTEMPTS', 'LAST ERROR'], table));
+  }
+}
+
+async function runs(db: Queryable, json: boolean): Promise<void> {
+  const rows = await taskRunStatus(db);
+  if (json) console.log(JSON.stringify(rows));
+  else {
+    const table = rows.map((r) => [
+      r.task_name,
+      r.schedule,
+      r.last_success_at?.toISOString() ?? 'never',
+      r.last_failure_at?.toISOString() ?? '',
+      r.overdue ? 'OVERDUE' : '',
+    ]);
+    console.log(formatTable(['TASK', 'SCHEDULE', 'LAST SUCCESS', 'LAST FAILURE', 'OVERDUE'], table));
+  }
+}
+
 export const jobs: Command = {
   name: 'jobs',
   summary: 'the job queue: list, retry and remove jobs; the run log of recurring tasks',
   help,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(argv, { ...CONFIG_FLAGS, json: { type: 'boolean' }, failed: { type: 'boolean' } }, true);
+    const { values, positionals } = parseCommandLine(
+      argv,
+      { ...CONFIG_FLAGS, json: { type: 'boolean' }, failed: { type: 'boolean' } },
+      true,
+    );
     if (values.help) return printHelp(this);
     const [action, ...rest] = positionals;
-    if (!action || !['list', 'retry', 'remove', 'runs'].includes(action)) throw new UsageError('use: code-insights jobs <list|retry ID...|remove ID...|runs>');
+    if (!action || !['list', 'retry', 'remove', 'runs'].includes(action)) {
+      throw new UsageError('use: code-insights jobs <list|retry ID...|remove ID...|runs>');
+    }
+    const json = values.json === true;
     const config = configFromFlags(values);
     return withDatabase(config, loggerFor(config), async (pool) => {
       if (action === 'list') {
-        const { rows } = await pool.query(
-          `select id, task_identifier as task, key, run_at, attempts, max_attempts, locked_by, last_error,
-                  case when locked_at is not null then 'running' when attempts >= max_attempts then 'failed'
-                       when run_at > now() then 'scheduled' else 'waiting' end as state
-             from graphile_worker.jobs where not $1 or attempts >= max_attempts order by run_at, id`,
-          [values.failed === true],
-        );
-        if (values.json) console.log(JSON.stringify(rows));
-        else if (!rows.length) console.log(values.failed ? 'No failed jobs.' : 'The queue is empty.');
-        else console.log(formatTable(['ID', 'TASK', 'STATE', 'RUN AT', 'ATTEMPTS', 'LAST ERROR'], rows.map((r) => [r.id, r.task, r.state, r.run_at.toISOString(), `${r.attempts}/${r.max_attempts}`, r.last_error?.split('\n')[0]?.slice(0, 60)])));
+        await list(pool, values.failed === true, json);
         return 0;
       }
       if (action === 'runs') {
-        const { rows } = await pool.query('select * from task_run_status order by task_name');
-        if (values.json) console.log(JSON.stringify(rows));
-        else console.log(formatTable(['TASK', 'SCHEDULE', 'LAST SUCCESS', 'LAST FAILURE', 'OVERDUE'], rows.map((r) => [r.task_name, r.schedule, r.last_success_at?.toISOString() ?? 'never', r.last_failure_at?.toISOString() ?? '', r.overdue ? 'OVERDUE' : ''])));
+        await runs(pool, json);
         return 0;
       }
       const wanted = ids(rest);
-      const { rows } =
-        action === 'retry'
-          ? await pool.query('select id from graphile_worker.reschedule_jobs($1::bigint[], run_at := now(), attempts := 0)', [wanted])
-          : await pool.query('select id from graphile_worker.complete_jobs($1::bigint[])', [wanted]);
-      const done = rows.map((r) => String(r.id));
+      const retrying = action === 'retry';
+      const done = retrying ? await rescheduleJobs(pool, wanted) : await completeJobs(pool, wanted);
       const missed = wanted.filter((id) => !done.includes(id));
-      if (values.json) console.log(JSON.stringify({ [action === 'retry' ? 'retried' : 'removed']: done.map(Number), not_found_or_running: missed.map(Number) }));
-      else {
-        if (done.length) console.log(`${action === 'retry' ? 'Retrying' : 'Removed'} job(s) ${done.join(', ')}.`);
+      if (json) {
+        const key = retrying ? 'retried' : 'removed';
+        console.log(JSON.stringify({ [key]: done.map(Number), not_found_or_running: missed.map(Number) }));
+      } else {
+        if (done.length) console.log(`${retrying ? 'Retrying' : 'Removed'} job(s) ${done.join(', ')}.`);
         if (missed.length) console.log(`Not found or running now: ${missed.join(', ')}.`);
       }
       return missed.length ? 1 : 0;

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { errorMessage } from '../../logger.ts';
-import { REPOSITORY_COLUMNS, type Repository } from '../../repos/repository.ts';
+import type { Repository } from '../../repos/repository.ts';
 import { syncRepository } from '../../repos/sync-repository.ts';
+import { listRepositories, registerRepository, repositoriesNamed } from '../../store/repositories-admin.ts';
 import { type Command, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine, printHelp, UsageError } from '../command.ts';
 import { formatTable } from '../format-table.ts';
 import { withDatabase } from '../with-database.ts';
@@ -76,12 +77,12 @@ export const repos: Command = {
       // A local path is stored absolute, so workers find it whatever their working directory.
       const cloneUrl = fs.existsSync(target) ? path.resolve(target) : target;
       return withDatabase(config, logger, async (pool) => {
-        const { rows } = await pool.query<Repository>(`select ${REPOSITORY_COLUMNS} from register_repository($1, $2, $3)`, [
+        const repository = await registerRepository(
+          pool,
           cloneUrl,
-          values.name ?? null,
-          values.branch ?? null,
-        ]);
-        const repository = rows[0]!;
+          (values.name as string | undefined) ?? null,
+          (values.branch as string | undefined) ?? null,
+        );
         const outcome = values['no-sync'] ? undefined : (await syncAll(pool, config.DATA_DIR, [repository]))[0]!;
         if (json) console.log(JSON.stringify({ id: repository.id, name: repository.name, clone_url: repository.clone_url, sync: outcome ?? null }));
         else {
@@ -94,7 +95,7 @@ export const repos: Command = {
     if (action === 'list') {
       if (rest.length) throw new UsageError('repos list takes no arguments');
       return withDatabase(config, logger, async (pool) => {
-        const { rows } = await pool.query<Repository>(`select ${REPOSITORY_COLUMNS} from repositories where deleted_at is null order by name`);
+        const rows = await listRepositories(pool);
         if (json) console.log(JSON.stringify(rows));
         else if (!rows.length) console.log('No repositories registered yet; add one with `code-insights repos add <path-or-url>`.');
         else
@@ -109,10 +110,7 @@ export const repos: Command = {
     }
     if (action === 'sync') {
       return withDatabase(config, logger, async (pool) => {
-        const { rows } = await pool.query<Repository>(
-          `select ${REPOSITORY_COLUMNS} from repositories where deleted_at is null and (cardinality($1::text[]) = 0 or name = any($1::citext[])) order by name`,
-          [rest],
-        );
+        const rows = await repositoriesNamed(pool, rest);
         const unknown = rest.filter((name) => !rows.some((r) => r.name.toLowerCase() === name.toLowerCase()));
         if (unknown.length) throw new Error(`unknown repositories: ${unknown.join(', ')}`);
         const outcomes = await syncAll(pool, config.DATA_DIR, rows);
