@@ -25,20 +25,20 @@ test('admin mutations need the admin claim, and do what the SQL functions do', a
   const clash = await gql(`mutation { addRepository(input: { cloneUrl: "/other", name: "acme/api" }) { result { rowId } } }`, true);
   t.regex(clash.errors![0]!.message, /a repository named "acme\/api" is already registered/);
 
-  await db.pool.query(`delete from graphile_worker._private_jobs`);
+  await db.pool.query(`select graphile_worker.complete_jobs(array_agg(id)) from graphile_worker.jobs`);
   const synced = await gql(`mutation { syncRepository(input: { repoId: ${repoId} }) { result { name } } }`, true);
   t.is(synced.data.syncRepository.result.name, 'acme/api');
   const jobs = await db.pool.query(`select task_identifier, key from graphile_worker.jobs`);
   t.deepEqual(jobs.rows, [{ task_identifier: 'sync_repo', key: `sync_repo:${repoId}` }]);
 
   // A planned backfill to operate on (planned by hand, no worker needed).
-  const view = await db.pool.query(`select id from create_line_insight('t', '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1)`);
+  const view = await db.pool.query(`select id from insights_core.create_line_insight('t', '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1)`);
   const backfill = await db.pool.query(
     `select b.id from insight_series_backfill b join insight_view_series vs on vs.insight_series_id = b.series_id where vs.insight_view_id = $1`,
     [view.rows[0].id],
   );
   const id = backfill.rows[0].id;
-  await db.pool.query('select backfill_plan($1, 1, 104)', [id]);
+  await db.pool.query('select insights_core.backfill_plan($1, 1, 104)', [id]);
   const front = await gql(`mutation { moveBackfillToFront(input: { backfillId: ${id} }) { result { estimatedCost costBucket } } }`, true);
   t.deepEqual(front.data.moveBackfillToFront.result, { estimatedCost: 0, costBucket: 1 });
   const back = await gql(`mutation { moveBackfillToBack(input: { backfillId: ${id} }) { result { estimatedCost } } }`, true);

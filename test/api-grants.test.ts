@@ -110,8 +110,8 @@ test('series, points, grants and functions follow the views: nothing leaks throu
 });
 
 test('the visible series, found once per query from the grants, are those of the views each view-level check admits', async (t) => {
-  // app_visible_series_ids() (the series and point policies) is set-based for speed; it must agree
-  // with insight_view_is_visible(), which the view policy asks one view at a time.
+  // insights_core.app_visible_series_ids() (the series and point policies) is set-based for speed; it must agree
+  // with insights_core.insight_view_is_visible(), which the view policy asks one view at a time.
   const db = await useTestDatabase(t);
   await db.pool.query(SETUP);
   const identities: Array<Record<string, string>> = [
@@ -127,9 +127,9 @@ test('the visible series, found once per query from the grants, are those of the
       await client.query('begin');
       await client.query(`select set_config(key, value, true) from jsonb_each_text($1::jsonb)`, [JSON.stringify(settings)]);
       const { rows } = await client.query(`
-        select array(select unnest(app_visible_series_ids()) order by 1) as fast,
+        select array(select unnest(insights_core.app_visible_series_ids()) order by 1) as fast,
                array(select distinct s.series_id from insight_view_series vs join insight_series s on s.id = vs.insight_series_id
-                      where insight_view_is_visible(vs.insight_view_id) order by 1) as per_view`);
+                      where insights_core.insight_view_is_visible(vs.insight_view_id) order by 1) as per_view`);
       await client.query('rollback');
       t.deepEqual(rows[0].fast, rows[0].per_view, JSON.stringify(settings));
       seen.push(rows[0].fast.join(' '));

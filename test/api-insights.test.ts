@@ -10,7 +10,7 @@ const SECRET = new TextEncoder().encode('insights-test-secret-long-enough-for-hs
 
 async function setup(t: ExecutionContext) {
   const db = await useTestDatabase(t);
-  await db.pool.query(`select register_repository('/nonexistent/api.git', 'acme/api'), register_repository('/nonexistent/web.git', 'acme/web')`);
+  await db.pool.query(`select insights_core.register_repository('/nonexistent/api.git', 'acme/api'), insights_core.register_repository('/nonexistent/web.git', 'acme/web')`);
   const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
   const gql = async (source: string, variables: Record<string, unknown> = {}, userId?: number) => {
     const token = userId === undefined ? undefined : await issueToken({ userId, orgIds: [], admin: false, ttl: '5m' }, SECRET);
@@ -138,7 +138,7 @@ test('pie charts: languages by default, or a capture group; bad queries are refu
 test('who may change a view: user and org grants; not global, dashboard-inherited, other users, anonymous or bad tokens', async (t) => {
   const { db, server } = await setup(t);
   const make = async (title: string) =>
-    (await db.pool.query(`select id from create_line_insight($1, '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1, null, 99)`, [title])).rows[0].id as number;
+    (await db.pool.query(`select id from insights_core.create_line_insight($1, '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1, null, 99)`, [title])).rows[0].id as number;
   const views = { user: await make('user'), org: await make('org'), global: await make('global'), dashboard: await make('dashboard'), none: await make('none') };
   await db.pool.query(`
     insert into insight_view_grants (insight_view_id, user_id, org_id, global) values ($1, 1, null, null), ($2, null, 10, null), ($3, null, null, true);

@@ -3,7 +3,7 @@
 // stored with the same SQL functions the workers use; language pies read a real git mirror.
 import test, { type ExecutionContext } from 'ava';
 import { issueToken } from '../src/auth/tokens.ts';
-import { loadRepositories } from '../src/repos/repository.ts';
+import { loadRepositories } from '../src/store/repositories.ts';
 import { syncRepository } from '../src/repos/sync-repository.ts';
 import { useTestDatabase, type TestDatabase } from './helpers/database.ts';
 import { postGraphql, startTestServer } from './helpers/server.ts';
@@ -27,18 +27,18 @@ async function setup(t: ExecutionContext, dataDir?: string) {
 }
 
 async function register(db: TestDatabase, name: string, path = `/nonexistent/${name}.git`): Promise<number> {
-  return (await db.pool.query(`select (register_repository($1, $2)).id`, [path, name])).rows[0].id;
+  return (await db.pool.query(`select (insights_core.register_repository($1, $2)).id`, [path, name])).rows[0].id;
 }
 
 const record = (db: TestDatabase, seriesId: number, time: string, points: object[], snapshot = false) =>
-  db.pool.query(`select store_series_recording($1, $2, $3, $4::jsonb)`, [seriesId, time, snapshot, JSON.stringify(points)]);
+  db.pool.query(`select insights_core.store_series_recording($1, $2, $3, $4::jsonb)`, [seriesId, time, snapshot, JSON.stringify(points)]);
 
 /** A view (granted to user 1) with a TODO series and a capture-group series, and points for both. */
 async function lineChart(db: TestDatabase) {
   const api = await register(db, 'acme/api');
   const web = await register(db, 'acme/web');
   const view = (await db.pool.query(
-    `select id from create_line_insight('Debt', '[{"query": "TODO", "label": "todos"}, {"query": "/v(\\\\d)/", "capture_groups": true}]', null, null, 'WEEK', 1, null, 1)`,
+    `select id from insights_core.create_line_insight('Debt', '[{"query": "TODO", "label": "todos"}, {"query": "/v(\\\\d)/", "capture_groups": true}]', null, null, 'WEEK', 1, null, 1)`,
   )).rows[0].id as number;
   const { rows } = await db.pool.query(`select insight_series_id as id from insight_view_series where insight_view_id = $1 order by 1`, [view]);
   const [todos, versions] = rows.map((r) => r.id as number);
@@ -79,7 +79,7 @@ test('sample times are ISO 8601 instants equal to the recording times, nested in
   const { view, todos } = await lineChart(db);
   const fractional = '2024-01-22T00:00:00.123Z';
   await record(db, todos, fractional, []);
-  const empty = (await db.pool.query(`select id from create_line_insight('Empty', '[{"query": "FIXME"}]', null, null, 'WEEK', 1, null, 1)`)).rows[0].id;
+  const empty = (await db.pool.query(`select id from insights_core.create_line_insight('Empty', '[{"query": "FIXME"}]', null, null, 'WEEK', 1, null, 1)`)).rows[0].id;
   const dashboard = (await db.pool.query(`insert into dashboard (title) values ('Times') returning id`)).rows[0].id;
   await db.pool.query(`insert into dashboard_grants (dashboard_id, user_id) values ($1, 1)`, [dashboard]);
   await db.pool.query(`insert into dashboard_insight_view (dashboard_id, insight_view_id) values ($1, $2), ($1, $3)`, [dashboard, view, empty]);
@@ -109,8 +109,8 @@ test('the stored default lines are what a live computation gives, after every ki
   const { view, todos } = await lineChart(db);
   const same = async () => (await db.pool.query(
     `select c.lines is not null as stored, c.lines = (select array_agg(row(d.series_id, d.label, d.stroke, d.capture, d.times, d."values")::insight_data_series order by n)
-                                                  from insight_view_data_live(v) with ordinality as d(series_id, label, stroke, capture, times, "values", n)) as same
-       from insight_view v join insight_view_lines c on c.view_id = v.id where v.id = $1`, [view])).rows[0];
+                                                  from insights_core.insight_view_data_live(v) with ordinality as d(series_id, label, stroke, capture, times, "values", n)) as same
+       from insight_view v join insights_core.insight_view_lines c on c.view_id = v.id where v.id = $1`, [view])).rows[0];
   t.deepEqual(await same(), { stored: true, same: true }, 'after recordings and a snapshot');
   await record(db, todos, '2024-01-22T00:00:00.000Z', [{ repo_id: (await db.pool.query(`select id from repositories limit 1`)).rows[0].id, value: 2 }]);
   t.deepEqual(await same(), { stored: true, same: true }, 'after a new recording');

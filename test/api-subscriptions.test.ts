@@ -11,7 +11,7 @@ const token = (userId: number) => issueToken({ userId, orgIds: [], admin: false,
 
 test('backfillProgress pushes the view when its backfill advances, to those who may see it', async (t) => {
   const db = await useTestDatabase(t);
-  const view = (await db.pool.query(`select id from create_line_insight('Debt', '[{"query": "TODO"}]', null, null, 'WEEK', 1, null, 1)`)).rows[0].id;
+  const view = (await db.pool.query(`select id from insights_core.create_line_insight('Debt', '[{"query": "TODO"}]', null, null, 'WEEK', 1, null, 1)`)).rows[0].id;
   const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
   const query = `subscription { backfillProgress(viewId: ${view}) { insightView { title loading seriesStatus { backfillState } } } }`;
 

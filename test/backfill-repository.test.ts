@@ -4,7 +4,7 @@ import test from 'ava';
 import { backfillRepository } from '../src/backfill/backfill-repository.ts';
 import { listTree } from '../src/git/list-tree.ts';
 import { TreeCache } from '../src/git/tree-cache.ts';
-import { loadRepositories } from '../src/repos/repository.ts';
+import { loadRepositories } from '../src/store/repositories.ts';
 import { BlobCountCache } from '../src/search/blob-count-cache.ts';
 import { parseQuery } from '../src/search/query/parse-query.ts';
 import { useTestDatabase } from './helpers/database.ts';
@@ -20,7 +20,7 @@ test('distinct commits are searched once, oldest first, listings diffed from the
     { date: '2024-04-10T00:00:00Z', parent: 1, files: { 'a.txt': null } },
     { date: '2024-05-10T00:00:00Z', parent: 3, merge: 2, files: { 'side.txt': 'TODO\n'.repeat(5) } },
   ]);
-  const { rows } = await db.pool.query(`select (register_repository($1, 'r')).id`, [repo.path]);
+  const { rows } = await db.pool.query(`select (insights_core.register_repository($1, 'r')).id`, [repo.path]);
   const [repository] = await loadRepositories(db.pool, [rows[0].id]);
   const trees = new TreeCache();
   const times = ['2024-01-01', '2024-01-15', '2024-02-01', '2024-02-15', '2024-03-15', '2024-04-15', '2024-05-15', '2024-06-15'].map((d) => new Date(`${d}T00:00:00Z`));

@@ -12,11 +12,11 @@ async function setup(t: import('ava').ExecutionContext) {
     const result = await runCli(args, env);
     return { ...result, json: () => JSON.parse(result.stdout) };
   };
-  const repo = (await db.pool.query(`select (register_repository('/nonexistent/api.git', 'acme/api')).id`)).rows[0].id;
-  const view = (await db.pool.query(`select id from create_line_insight('Debt', '[{"query": "TODO", "label": "todos"}]', array['acme/api'], null, 'WEEK', 1)`)).rows[0].id as number;
+  const repo = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/api.git', 'acme/api')).id`)).rows[0].id;
+  const view = (await db.pool.query(`select id from insights_core.create_line_insight('Debt', '[{"query": "TODO", "label": "todos"}]', array['acme/api'], null, 'WEEK', 1)`)).rows[0].id as number;
   const series = (await db.pool.query(`select insight_series_id as id from insight_view_series where insight_view_id = $1`, [view])).rows[0].id;
   for (const [n, value] of [1, 3, 2, 8].entries()) {
-    await db.pool.query(`select store_series_recording($1, $2, false, $3::jsonb)`, [series, new Date(Date.UTC(2024, 0, 1 + 7 * n)).toISOString(), JSON.stringify([{ repo_id: repo, value }])]);
+    await db.pool.query(`select insights_core.store_series_recording($1, $2, false, $3::jsonb)`, [series, new Date(Date.UTC(2024, 0, 1 + 7 * n)).toISOString(), JSON.stringify([{ repo_id: repo, value }])]);
   }
   return { db, cli, view };
 }
@@ -72,7 +72,8 @@ test('dashboards and grants', async (t) => {
 test('jobs list, retry, remove and the run log', async (t) => {
   const { db, cli } = await setup(t);
   const { rows } = await db.pool.query(`select id from graphile_worker.add_job('prune_task_runs', '{}', max_attempts := 1) as id`);
-  await db.pool.query(`update graphile_worker._private_jobs set attempts = 1, last_error = 'boom' where id = $1`, [rows[0].id]);
+  // Graphile Worker's public admin function, as a DBA would fail a job for good.
+  await db.pool.query(`select graphile_worker.permanently_fail_jobs(array[$1::bigint], 'boom')`, [rows[0].id]);
   const failed = (await cli('jobs', 'list', '--failed', '--json')).json();
   t.deepEqual(failed.map((j: any) => [j.task, j.state, j.last_error]), [['prune_task_runs', 'failed', 'boom']]);
   const retried = await cli('jobs', 'retry', String(rows[0].id), '--json');
@@ -82,7 +83,7 @@ test('jobs list, retry, remove and the run log', async (t) => {
   t.is(removed.code, 1, 'one of them did not exist');
   t.regex(removed.stdout, /Removed job\(s\) \d+\.\nNot found or running now: 999999\./);
   const runs = (await cli('jobs', 'runs', '--json')).json();
-  const recurring = (await db.pool.query(`select task_name from recurring_tasks order by 1`)).rows.map((r) => r.task_name);
+  const recurring = (await db.pool.query(`select task_name from insights_core.recurring_tasks order by 1`)).rows.map((r) => r.task_name);
   t.true(recurring.length >= 6);
   t.deepEqual(runs.map((r: any) => r.task_name).sort(), recurring, 'one line per recurring task');
   t.is((await cli('jobs', 'retry', 'abc')).code, 2);

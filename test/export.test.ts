@@ -33,19 +33,19 @@ function parseCsv(text: string): string[][] {
 }
 
 async function viewWithHistory(db: TestDatabase) {
-  const api = (await db.pool.query(`select (register_repository('/nonexistent/api.git', 'acme/api')).id`)).rows[0].id;
-  const web = (await db.pool.query(`select (register_repository('/nonexistent/web.git', 'acme/web')).id`)).rows[0].id;
+  const api = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/api.git', 'acme/api')).id`)).rows[0].id;
+  const web = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/web.git', 'acme/web')).id`)).rows[0].id;
   const view = (await db.pool.query(
-    `select id from create_line_insight('Debt, "quoted"', '[{"query": "TODO", "label": "todos"}, {"query": "/v(\\\\d)/", "label": "versions", "capture_groups": true}]', array['acme/api', 'acme/web'], null, 'WEEK', 1, null, 1)`,
+    `select id from insights_core.create_line_insight('Debt, "quoted"', '[{"query": "TODO", "label": "todos"}, {"query": "/v(\\\\d)/", "label": "versions", "capture_groups": true}]', array['acme/api', 'acme/web'], null, 'WEEK', 1, null, 1)`,
   )).rows[0].id as number;
   const { rows } = await db.pool.query(`select insight_series_id as id from insight_view_series where insight_view_id = $1 order by 1`, [view]);
   const [todos, versions] = rows.map((r) => r.id as number);
   const record = (series: number, time: string, points: object[], snapshot = false) =>
-    db.pool.query(`select store_series_recording($1, $2, $3, $4::jsonb)`, [series, time, snapshot, JSON.stringify(points)]);
+    db.pool.query(`select insights_core.store_series_recording($1, $2, $3, $4::jsonb)`, [series, time, snapshot, JSON.stringify(points)]);
   for (let n = 0; n < 6; n++) await record(todos!, week(n), [{ repo_id: api, value: n + 1 }, { repo_id: web, value: 10 }]);
   await record(versions!, week(5), [{ repo_id: api, value: 2, capture: '1' }, { repo_id: web, value: 3, capture: 'a,"b"' }]);
   await record(todos!, new Date().toISOString(), [{ repo_id: web, value: 42 }], true);
-  await db.pool.query(`select archive_series_points($1, 2)`, [todos]);
+  await db.pool.query(`select insights_core.archive_series_points($1, 2)`, [todos]);
   return view;
 }
 

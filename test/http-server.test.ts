@@ -90,7 +90,7 @@ test('/healthz reports database, worker and queue state', async (t) => {
   // A worker process has been alive for an hour, and the every-minute task last succeeded 10 minutes ago.
   status = { ...runningWorker };
   await db.pool.query(`
-    insert into worker_processes (id, hostname, pid, started_at) values ('w1', 'elsewhere', 1, now() - interval '1 hour');
+    insert into insights_core.worker_processes (id, hostname, pid, started_at) values ('w1', 'elsewhere', 1, now() - interval '1 hour');
     insert into task_runs (task_name, started_at, finished_at, status) values
       ('enqueue_due_recordings', now() - interval '10 minutes', now() - interval '10 minutes', 'succeeded'),
       ('sync_due_repos', now() - interval '1 minute', now() - interval '1 minute', 'succeeded');`);

@@ -30,10 +30,10 @@ function sample(text: string, name: string, labels = ''): number | undefined {
 test('/metrics counts jobs, blobs and bytes after a backfill, and reports the queue and backfills', async (t) => {
   const db = await useTestDatabase(t);
   const repo = fixtureRepository(tempDir(t));
-  await db.pool.query(`select register_repository($1, 'acme/api')`, [repo.path]);
+  await db.pool.query(`select insights_core.register_repository($1, 'acme/api')`, [repo.path]);
   await startTestWorker(t, db.connectionString);
   const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
-  await db.pool.query(`select create_line_insight('m', '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1, now() - interval '8 weeks')`);
+  await db.pool.query(`select insights_core.create_line_insight('m', '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1, now() - interval '8 weeks')`);
   await waitFor(async () => (await db.pool.query(`select 1 as done from insight_series_backfill where state = 'completed'`)).rows[0], 120_000, 'the backfill');
 
   const response = await fetch(`${server.url}/metrics`);
@@ -55,13 +55,13 @@ test('/metrics counts jobs, blobs and bytes after a backfill, and reports the qu
 test('a separate worker process serves its own job and search counters on --metrics-port', async (t) => {
   const db = await useTestDatabase(t);
   const repo = fixtureRepository(tempDir(t));
-  await db.pool.query(`select register_repository($1, 'acme/api')`, [repo.path]);
+  await db.pool.query(`select insights_core.register_repository($1, 'acme/api')`, [repo.path]);
   const worker = startCli(['worker', '--metrics-port', '0'], cliEnv({ DATABASE_URL: db.connectionString, DATA_DIR: tempDir(t), WORKER_CONCURRENCY: '2' }));
   t.teardown(() => {
     if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
   });
   const [, url] = await worker.waitForOutput(/Metrics:\s+(\S+\/metrics)/);
-  await db.pool.query(`select create_line_insight('m', '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1, now() - interval '8 weeks')`);
+  await db.pool.query(`select insights_core.create_line_insight('m', '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1, now() - interval '8 weeks')`);
   await waitFor(async () => (await db.pool.query(`select 1 as done from insight_series_backfill where state = 'completed'`)).rows[0], 120_000, 'the backfill');
 
   // The backfill's last step may still be finishing its bookkeeping: wait for its count.

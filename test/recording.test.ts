@@ -24,7 +24,7 @@ async function registerFixtures(t: ExecutionContext, db: TestDatabase): Promise<
   const lib = createFixtureRepository(`${dir}/lib.git`, [{ date: '2024-02-01T00:00:00Z', files: { 'x.go': '// TODO TODO TODO\n' } }]);
   const empty = createFixtureRepository(`${dir}/empty.git`, []);
   const register = async (path: string, name: string) =>
-    (await db.pool.query(`select (register_repository($1, $2)).id`, [path, name])).rows[0].id as number;
+    (await db.pool.query(`select (insights_core.register_repository($1, $2)).id`, [path, name])).rows[0].id as number;
   return {
     api: await register(api.path, 'acme/api'),
     web: await register(web.path, 'acme/web'),
@@ -34,7 +34,7 @@ async function registerFixtures(t: ExecutionContext, db: TestDatabase): Promise<
 }
 
 async function createInsight(db: TestDatabase, series: object[], scope: { repositories?: string[]; criteria?: string } = {}) {
-  const view = await db.pool.query(`select id from create_line_insight('test insight', $1::jsonb, $2, $3, 'WEEK', 1)`, [
+  const view = await db.pool.query(`select id from insights_core.create_line_insight('test insight', $1::jsonb, $2, $3, 'WEEK', 1)`, [
     JSON.stringify(series),
     scope.repositories ?? null,
     scope.criteria ?? null,
@@ -88,13 +88,13 @@ test('registering repositories mirrors them and records the branch and fetch tim
   t.deepEqual(names.rows.map((r) => r.name), ['acme/api', 'acme/web', 'other/lib', 'acme/empty']);
 
   // The same registration again is a no-op; a clash of names is a clear error.
-  const again = await db.pool.query(`select (register_repository(clone_url, name::text)).id from repositories where id = $1`, [repos.api]);
+  const again = await db.pool.query(`select (insights_core.register_repository(clone_url, name::text)).id from repositories where id = $1`, [repos.api]);
   t.is(again.rows[0].id, repos.api);
-  await t.throwsAsync(db.pool.query(`select register_repository('/elsewhere', 'acme/api')`), { message: /a repository named "acme\/api" is already registered/ });
-  await t.throwsAsync(db.pool.query(`select register_repository('  ')`), { message: /clone_url is required/ });
+  await t.throwsAsync(db.pool.query(`select insights_core.register_repository('/elsewhere', 'acme/api')`), { message: /a repository named "acme\/api" is already registered/ });
+  await t.throwsAsync(db.pool.query(`select insights_core.register_repository('  ')`), { message: /clone_url is required/ });
 
   // A repository that cannot be fetched keeps its error visible in SQL.
-  const broken = await db.pool.query(`select (register_repository('/does/not/exist.git', 'broken/repo')).id`);
+  const broken = await db.pool.query(`select (insights_core.register_repository('/does/not/exist.git', 'broken/repo')).id`);
   const error = await waitFor(async () => (await db.pool.query('select last_fetch_error from repositories where id = $1', [broken.rows[0].id])).rows[0].last_fetch_error);
   t.regex(error, /does not exist|not found|could not/i);
 });
@@ -188,7 +188,7 @@ test('a catastrophic regexp times out into an incomplete point while the worker 
   const dir = tempDir(t);
   const evil = createFixtureRepository(`${dir}/evil.git`, [{ date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(36)}b\n`.repeat(3) } }]);
   const good = createFixtureRepository(`${dir}/good.git`, [{ date: '2024-01-01T00:00:00Z', files: { 'ok.txt': 'fine fine\n' } }]);
-  await db.pool.query(`select register_repository($1, 'evil/repo'), register_repository($2, 'good/repo')`, [evil.path, good.path]);
+  await db.pool.query(`select insights_core.register_repository($1, 'evil/repo'), insights_core.register_repository($2, 'good/repo')`, [evil.path, good.path]);
   await startTestWorker(t, db.connectionString, { searchTimeoutMs: 1500, concurrency: 2 });
   const hostile = await createInsight(db, [{ query: '/(a+)+$/' }], { repositories: ['evil/repo'] });
   const benign = await createInsight(db, [{ query: 'fine' }], { repositories: ['good/repo'] });
@@ -218,7 +218,7 @@ test('renaming a repository keeps the original name on old points and moves them
     60_000,
     'the history backfill',
   );
-  await db.pool.query(`select rename_repository($1, 'acme/api-renamed')`, [repos.api]);
+  await db.pool.query(`select insights_core.rename_repository($1, 'acme/api-renamed')`, [repos.api]);
   const { rows } = await db.pool.query(
     `select distinct current.name::text as current, original.name::text as original
        from series_points p join repo_names current on current.id = p.repo_name_id join repo_names original on original.id = p.original_repo_name_id
@@ -231,12 +231,12 @@ test('renaming a repository keeps the original name on old points and moves them
 test('a rename waits for a point writer holding its repository instead of deadlocking with it', async (t) => {
   const db = await useTestDatabase(t);
   // No worker: the points are written here, so the order of the locks is ours to choose.
-  const repo = (await db.pool.query(`select (register_repository('/nonexistent/api.git', 'acme/api')).id`)).rows[0].id as number;
+  const repo = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/api.git', 'acme/api')).id`)).rows[0].id as number;
   const insight = await createInsight(db, [{ query: 'TODO' }], { repositories: ['acme/api'] });
   const seriesId = insight.ids[0]!;
   const week = (n: number) => new Date(Date.UTC(2024, 0, 1) + n * 7 * 86_400_000).toISOString();
   const record = (client: { query: (text: string, values: unknown[]) => Promise<unknown> }, n: number, value: number) =>
-    client.query(`select store_series_recording($1, $2, false, $3::jsonb)`, [seriesId, week(n), JSON.stringify([{ repo_id: repo, value }])]);
+    client.query(`select insights_core.store_series_recording($1, $2, false, $3::jsonb)`, [seriesId, week(n), JSON.stringify([{ repo_id: repo, value }])]);
   for (let n = 0; n < 12; n++) await record(db.pool, n, 1);
 
   // The writer updates a late point, the rename starts, then the writer updates an early point: the
@@ -248,7 +248,7 @@ test('a rename waits for a point writer holding its repository instead of deadlo
   const renamer = await db.pool.connect();
   t.teardown(() => renamer.release());
   const renamerPid = (await renamer.query('select pg_backend_pid() as pid')).rows[0].pid as number;
-  const rename = renamer.query(`select rename_repository($1, 'acme/api-renamed')`, [repo]);
+  const rename = renamer.query(`select insights_core.rename_repository($1, 'acme/api-renamed')`, [repo]);
   await waitFor(
     async () => (await db.pool.query(`select 1 as waiting from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'`, [renamerPid])).rows[0],
     10_000,

@@ -122,7 +122,7 @@ test('the per-blob cache serves unchanged and renamed blobs and survives a new p
   t.is(again.value, 6);
   t.is(again.blobsRead, 0);
   t.is(fresh.stats.databaseHits, again.cacheHits);
-  const rows = await db.pool.query('select count(*)::int as n from search_blob_counts');
+  const rows = await db.pool.query('select count(*)::int as n from insights_core.search_blob_counts');
   t.is(rows.rows[0].n, 10);
 });
 

@@ -10,8 +10,8 @@ const SECRET = new TextEncoder().encode('quota-test-secret-that-is-long-enough-f
 
 test('a creation over the daily backfill budget is refused and writes nothing', async (t) => {
   const db = await useTestDatabase(t);
-  await db.pool.query(`select register_repository('/nonexistent/api.git', 'acme/api'), register_repository('/nonexistent/web.git', 'acme/web')`);
-  await db.pool.query(`select set_daily_usage_limit('backfill_cost', 30)`);
+  await db.pool.query(`select insights_core.register_repository('/nonexistent/api.git', 'acme/api'), insights_core.register_repository('/nonexistent/web.git', 'acme/web')`);
+  await db.pool.query(`select insights_core.set_daily_usage_limit('backfill_cost', 30)`);
   const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
   const gql = async (userId: number, query: string) =>
     (await postGraphql(server.url, query, await issueToken({ userId, orgIds: [], admin: false, ttl: '5m' }, SECRET))).body;
@@ -43,7 +43,7 @@ test('a creation over the daily backfill budget is refused and writes nothing', 
   const mine = await gql(1, '{ allUsageEvents { nodes { userId eventType amount } } }');
   t.deepEqual(mine.data.allUsageEvents.nodes.map((n: any) => n.userId), [1, 1], 'users see their own usage only');
 
-  await db.pool.query(`select set_daily_usage_limit('backfill_cost', null)`);
+  await db.pool.query(`select insights_core.set_daily_usage_limit('backfill_cost', null)`);
   t.is((await create(1, 'FIXME')).errors, undefined, 'no limit once it is removed');
 });
 

@@ -27,8 +27,8 @@ test('create an insight in the dashboard, watch it backfill, and see its chart',
     { date: new Date(Date.now() - 30 * day).toISOString(), files: { 'b.ts': 'TODO two\nTODO three\n' } },
     { date: new Date(Date.now() - 10 * day).toISOString(), files: { 'c.ts': 'TODO four\n' } },
   ]);
-  await db.pool.query(`select register_repository($1, 'acme/api')`, [repo.path]);
-  const secret = (await db.pool.query(`select id from create_line_insight('Secret view', '[{"query": "FIXME"}]', array['acme/api'], null, 'WEEK', 1, null, 2)`)).rows[0].id;
+  await db.pool.query(`select insights_core.register_repository($1, 'acme/api')`, [repo.path]);
+  const secret = (await db.pool.query(`select id from insights_core.create_line_insight('Secret view', '[{"query": "FIXME"}]', array['acme/api'], null, 'WEEK', 1, null, 2)`)).rows[0].id;
   const worker = await startTestWorker(t, db.connectionString);
   const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET, dataDir: worker.dataDir });
 

@@ -1,3 +1,3 @@
 // One-off queries on a connection string, and database URLs derived from another.
-export { queryOnce } from '../../src/db/query-once.ts';
+export { queryOnce } from '../../src/store/query-once.ts';
 export { withDatabaseName } from '../../src/db/scratch-database.ts';
