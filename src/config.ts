@@ -9,24 +9,102 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-/** Documentation of every setting: the README's configuration table is generated from the same words. */
+/**
+ * Documentation of every setting, one entry each: the README's configuration table is generated from
+ * it (`npm run docs:config`; test/config-docs.test.ts fails when the README is stale).
+ */
 export const SETTINGS = {
-  DATABASE_URL: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in DATA_DIR/postgres.',
-  PORT: 'HTTP port of the GraphQL API, GraphiQL and /healthz (0 picks a free port).',
-  HOST: 'Interface the HTTP server listens on.',
-  DATA_DIR: 'Where the embedded database and repository mirrors live.',
-  EMBEDDED_PG_PORT: 'Port of the embedded PostgreSQL (0 picks a free port; a taken default port falls back to a free one).',
-  WORKER_CONCURRENCY: 'Jobs one worker process runs at the same time.',
-  METRICS_PORT: 'Port of a /metrics endpoint (Prometheus) for a `worker` process, on HOST; unset: none (0 picks a free port). `serve` has /metrics on PORT.',
-  LOG_LEVEL: 'debug, info, warn or error.',
-  LOG_FORMAT: 'text (lines for people) or json (one object per line, with a request id on API lines).',
-  JWT_SECRET: 'HS256 secret for API tokens (at least 32 characters).',
-  SEARCH_TIMEOUT_SECONDS: 'Longest one repository may be searched for one recording before it is recorded as an incomplete point (timeout).',
-  BACKFILL_TIME_BUDGET_SECONDS: 'How long one backfill step works before it re-queues itself, so cheaper backfills can overtake it.',
-  BACKFILL_PAGE_SIZE: 'Repositories per backfill page; points and progress are committed after every page.',
-  MAX_SAMPLES_PER_SERIES: 'Historical samples a backfill computes per series (hard limit 1000); retention keeps the same number live.',
-  BACKFILL_DAILY_BUDGET_PER_USER: 'Backfill cost (repositories x sample times) an API user may queue per UTC day; "off" removes the limit. Unset: the database setting stays as it is (no limit by default).',
-} as const;
+  DATABASE_URL: {
+    flag: '`--database-url`',
+    default: 'unset: embedded',
+    meaning:
+      'PostgreSQL connection string (PostgreSQL 15+). Unset: an embedded PostgreSQL in `DATA_DIR/postgres`.',
+  },
+  PORT: {
+    flag: '`--port`',
+    default: '`4000`',
+    meaning:
+      'HTTP port of GraphQL, GraphiQL, `/healthz` and the web UI. `0` picks a free port.',
+  },
+  HOST: {
+    flag: '`--host`',
+    default: '`127.0.0.1`',
+    meaning:
+      'Interface the HTTP server listens on (`0.0.0.0` for all).',
+  },
+  DATA_DIR: {
+    flag: '`--data-dir`',
+    default: '`<project>/data`',
+    meaning:
+      'Embedded database (`postgres/`, `postgres.password`), repository mirrors (`mirrors/`) and the generated `jwt-secret`.',
+  },
+  EMBEDDED_PG_PORT: {
+    flag: '',
+    default: '`54329`',
+    meaning:
+      'Port of the embedded PostgreSQL (127.0.0.1 only). If the default is taken a free port is used; an explicitly set port that is taken is an error. `0` picks a free port.',
+  },
+  WORKER_CONCURRENCY: {
+    flag: '`--concurrency`',
+    default: '`4`',
+    meaning:
+      'Jobs one worker process runs at the same time (1–256).',
+  },
+  METRICS_PORT: {
+    flag: '`--metrics-port` (worker)',
+    default: 'unset: none',
+    meaning:
+      'Port of a `/metrics` endpoint for a `worker` process, on `HOST`: its job, blob, cache and byte counters (the queue and backfill gauges are on `serve`\'s `/metrics`). `0` picks a free port.',
+  },
+  LOG_LEVEL: {
+    flag: '`--log-level`',
+    default: '`info`',
+    meaning:
+      '`debug`, `info`, `warn` or `error`. Logs go to stderr.',
+  },
+  LOG_FORMAT: {
+    flag: '',
+    default: '`text`',
+    meaning:
+      '`text` (lines for people) or `json` (one object per line: `time`, `level`, `scope`, `message`, and `request_id` on API request lines).',
+  },
+  JWT_SECRET: {
+    flag: '',
+    default: 'unset: generated into `DATA_DIR/jwt-secret`',
+    meaning:
+      'HS256 secret that signs and verifies API tokens, at least 32 characters. Servers sharing a database must share it.',
+  },
+  SEARCH_TIMEOUT_SECONDS: {
+    flag: '',
+    default: '`60`',
+    meaning:
+      'Longest one repository may be searched for one recording (or one backfill page); past it the repository gets an incomplete point (`timeout`).',
+  },
+  BACKFILL_TIME_BUDGET_SECONDS: {
+    flag: '',
+    default: '`60`',
+    meaning:
+      'How long a backfill step works before re-queueing itself, so cheaper backfills can overtake it.',
+  },
+  BACKFILL_PAGE_SIZE: {
+    flag: '',
+    default: '`10`',
+    meaning:
+      'Repositories per backfill page; points and progress are committed after every page.',
+  },
+  MAX_SAMPLES_PER_SERIES: {
+    flag: '',
+    default: '`104`',
+    meaning:
+      'Historical samples per series (hard limit 1000); retention keeps as many recording times live.',
+  },
+  BACKFILL_DAILY_BUDGET_PER_USER: {
+    flag: '',
+    default: 'unset',
+    meaning:
+      'Backfill cost (repositories x historical sample times) an API user may queue per UTC day; over it, creating an insight fails with a clear error and writes nothing. `off` removes the limit; unset leaves the database\'s setting (`usage_quotas`, empty by default) as it is.',
+  },
+} as const satisfies Record<string, { flag: string; default: string; meaning: string }>;
 export type SettingName = keyof typeof SETTINGS;
 
 const DEFAULT_PORT = 4000;
