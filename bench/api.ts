@@ -30,8 +30,24 @@ import { applyRequestSettings } from '../src/store/requester.ts';
 import { withTransaction } from '../src/store/transaction.ts';
 import { positiveIntegerArgs } from './positive-integer-args.ts';
 
-const args = positiveIntegerArgs({ repos: 1000, views: 10, series: 5, samples: 90, 'other-views': 2000, clients: 16, requests: 400, rounds: 3, 'pace-ms': 250 });
-const scale = { repos: args.repos, views: args.views, series: args.series, samples: args.samples, otherViews: args['other-views'] };
+const args = positiveIntegerArgs({
+  repos: 1000,
+  views: 10,
+  series: 5,
+  samples: 90,
+  'other-views': 2000,
+  clients: 16,
+  requests: 400,
+  rounds: 3,
+  'pace-ms': 250,
+});
+const scale = {
+  repos: args.repos,
+  views: args.views,
+  series: args.series,
+  samples: args.samples,
+  otherViews: args['other-views'],
+};
 const clients = args.clients;
 const requestsPerRound = args.requests;
 const rounds = args.rounds;
@@ -67,7 +83,16 @@ try {
 
   // The API in its own process, as it runs in production (no worker: nothing else competes).
   child = spawn(process.execPath, [path.join(projectRoot, 'src', 'cli', 'bin.js'), 'serve', '--no-worker'], {
-    env: { ...process.env, DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: SECRET_TEXT, LOG_LEVEL: 'warn', GRAPHILE_ENV: 'production' },
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      JWT_SECRET: SECRET_TEXT,
+      LOG_LEVEL: 'warn',
+      GRAPHILE_ENV: 'production',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const apiUrl = await new Promise<string>((resolve, reject) => {
@@ -92,7 +117,9 @@ try {
     });
     const body = (await response.json()) as { data?: any; errors?: unknown };
     if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
-    return body.data.dashboardByRowId.dashboardInsightViewsByDashboardId.nodes.map((n: any) => n.insightViewByInsightViewId.data) as Array<Array<{ values: number[] }>>;
+    return body.data.dashboardByRowId.dashboardInsightViewsByDashboardId.nodes.map(
+      (n: any) => n.insightViewByInsightViewId.data,
+    ) as Array<Array<{ values: number[] }>>;
   };
   // The same reads as the API makes them: a transaction as the API role with the token's claims.
   const direct = new pg.Pool({ connectionString: url, max: 10 });
@@ -103,27 +130,34 @@ try {
     });
 
   // Both paths must return the same numbers, or the comparison means nothing.
-  const total = (views: Array<Array<{ values: number[] }>>) => views.flat().reduce((sum, line) => sum + line.values.reduce((a, b) => a + b, 0), 0);
+  const total = (views: Array<Array<{ values: number[] }>>) =>
+    views.flat().reduce((sum, line) => sum + line.values.reduce((a, b) => a + b, 0), 0);
   const [fromGraphql, fromSql] = [await viaGraphql(), await viaSql()];
   if (fromGraphql.length !== scale.views || total(fromGraphql) !== total(fromSql)) {
-    throw new Error(`GraphQL and SQL disagree: ${fromGraphql.length} views, totals ${total(fromGraphql)} vs ${total(fromSql)}`);
+    throw new Error(
+      `GraphQL and SQL disagree: ${fromGraphql.length} views, totals ${total(fromGraphql)} vs ${total(fromSql)}`,
+    );
   }
-  console.log(`each read: ${fromGraphql.length} views, ${fromGraphql.flat().length} lines, ${fromGraphql.flat().reduce((n, l) => n + l.values.length, 0)} points (sum ${total(fromGraphql)})`);
+  console.log(
+    `each read: ${fromGraphql.length} views, ${fromGraphql.flat().length} lines, ${fromGraphql.flat().reduce((n, l) => n + l.values.length, 0)} points (sum ${total(fromGraphql)})`,
+  );
 
   /** Each client reads, then waits until pace ms after its last start (0: at once). */
   const load = async (read: () => Promise<unknown>, pace = 0) => {
     const latencies: number[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: clients }, async (_, client) => {
-      if (pace) await new Promise((resolve) => setTimeout(resolve, (pace * client) / clients)); // spread the starts
-      while (next++ < requestsPerRound) {
-        const begin = performance.now();
-        await read();
-        const took = performance.now() - begin;
-        latencies.push(took);
-        if (pace > took) await new Promise((resolve) => setTimeout(resolve, pace - took));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: clients }, async (_, client) => {
+        if (pace) await new Promise((resolve) => setTimeout(resolve, (pace * client) / clients)); // spread the starts
+        while (next++ < requestsPerRound) {
+          const begin = performance.now();
+          await read();
+          const took = performance.now() - begin;
+          latencies.push(took);
+          if (pace > took) await new Promise((resolve) => setTimeout(resolve, pace - took));
+        }
+      }),
+    );
     return latencies;
   };
   await load(viaGraphql); // warm-up: plans, caches, connections

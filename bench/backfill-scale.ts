@@ -64,7 +64,10 @@ try {
   const names: string[] = [];
   for (let i = 0; i < args.repos; i++) {
     const repo = createFixtureRepository(path.join(workDir, 'repos', `r${i}.git`), [
-      { date: new Date(Date.now() - 360 * DAY).toISOString(), files: { 'a.ts': `// TODO ${i}\n`, 'b.go': '// nothing\n' } },
+      {
+        date: new Date(Date.now() - 360 * DAY).toISOString(),
+        files: { 'a.ts': `// TODO ${i}\n`, 'b.go': '// nothing\n' },
+      },
       { date: new Date(Date.now() - 200 * DAY).toISOString(), files: { 'c.py': '# TODO\n# TODO\n' } },
       { date: new Date(Date.now() - 90 * DAY).toISOString(), files: { 'b.go': `// TODO ${i % 7}\n` } },
       { date: new Date(Date.now() - 10 * DAY).toISOString(), files: { 'a.ts': '// done\n' } },
@@ -112,12 +115,13 @@ try {
   started = Date.now();
   const scope = names.slice(0, args.scope);
   const expensive: number[] = [];
-  for (let i = 0; i < args.series; i++) expensive.push(await createInsight(`scale: expensive ${i}`, `/TODO\\s+${i}\\b/`, scope, 52));
+  for (let i = 0; i < args.series; i++)
+    expensive.push(await createInsight(`scale: expensive ${i}`, `/TODO\\s+${i}\\b/`, scope, 52));
   // Each new series is first recorded live (and snapshotted) at HEAD; those jobs come first.
   await waitFor(
     async () => ((await queuedJobCount(pool, 'record_series')) === 0 ? true : undefined),
     30 * 60_000,
-    'the new series\' live recordings',
+    "the new series' live recordings",
   );
   const recorded = Date.now() - started;
   const busy = await waitFor(

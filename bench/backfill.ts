@@ -35,7 +35,9 @@ const DAY = 86_400_000;
 const corpusDir = path.join(projectRoot, 'bench', '.cache', 'corpus-history-v1.git');
 const built = Date.now();
 buildHistoryCorpus(corpusDir);
-console.log(`history corpus: ${HISTORY.weeks} weeks, 2 commits a week (${Date.now() - built < 1000 ? 'cached' : `built in ${Date.now() - built} ms`})`);
+console.log(
+  `history corpus: ${HISTORY.weeks} weeks, 2 commits a week (${Date.now() - built < 1000 ? 'cached' : `built in ${Date.now() - built} ms`})`,
+);
 
 // Each sample is the Monday after a week's two commits, so all 104 resolve to distinct commits.
 const times = Array.from({ length: HISTORY.weeks }, (_, week) => new Date(HISTORY.start + (week + 1) * 7 * DAY));
@@ -47,8 +49,13 @@ const cases = [
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 const git = (gitDir: string, args: string[], input?: string) => {
-  const result = spawnSync('git', ['--git-dir', gitDir, ...args], { input, maxBuffer: 1024 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
-  if (result.status !== 0 && !(args[0] === 'grep' && result.status === 1)) throw new Error(`git ${args[0]} failed: ${result.stderr}`);
+  const result = spawnSync('git', ['--git-dir', gitDir, ...args], {
+    input,
+    maxBuffer: 1024 * 1024 * 1024,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  if (result.status !== 0 && !(args[0] === 'grep' && result.status === 1))
+    throw new Error(`git ${args[0]} failed: ${result.stderr}`);
   return result.stdout;
 };
 const lineCount = (output: Buffer) => output.reduce((n, byte) => n + (byte === 10 ? 1 : 0), 0);
@@ -65,10 +72,13 @@ try {
   const sampleCommits = resolveSampleCommits(await firstParentHistory(gitDir, branch!), times) as string[];
   const blobs = new Set<string>();
   for (const commit of sampleCommits) {
-    for (const line of git(gitDir, ['ls-tree', '-r', commit]).toString().trim().split('\n')) blobs.add(line.split(/\s+/)[2]!);
+    for (const line of git(gitDir, ['ls-tree', '-r', commit]).toString().trim().split('\n'))
+      blobs.add(line.split(/\s+/)[2]!);
   }
   const blobList = `${[...blobs].join('\n')}\n`;
-  console.log(`${times.length} samples, ${new Set(sampleCommits).size} distinct commits, ${blobs.size} distinct blobs\n`);
+  console.log(
+    `${times.length} samples, ${new Set(sampleCommits).size} distinct commits, ${blobs.size} distinct blobs\n`,
+  );
 
   const rssBefore = process.memoryUsage.rss();
   let enginePeak = rssBefore;
@@ -85,14 +95,22 @@ try {
       const sampler = setInterval(() => (enginePeak = Math.max(enginePeak, process.memoryUsage.rss())), 5);
       let started = performance.now();
       const result = await backfillRepository({
-        pool, dataDir, repository: fresh!, query, times,
-        cache: new BlobCountCache({ pool }), trees: new TreeCache(), deadline: Date.now() + 600_000,
+        pool,
+        dataDir,
+        repository: fresh!,
+        query,
+        times,
+        cache: new BlobCountCache({ pool }),
+        trees: new TreeCache(),
+        deadline: Date.now() + 600_000,
       });
       engineMs.push(performance.now() - started);
       clearInterval(sampler);
 
       started = performance.now();
-      const expected = sampleCommits.map((commit) => lineCount(git(gitDir, ['grep', '-o', '-I', '--no-color', ...grep, commit])));
+      const expected = sampleCommits.map((commit) =>
+        lineCount(git(gitDir, ['grep', '-o', '-I', '--no-color', ...grep, commit])),
+      );
       baselineMs.push(performance.now() - started);
 
       started = performance.now();
@@ -104,7 +122,8 @@ try {
       const byTime = new Map(result.points.map((point) => [point.time, point.value]));
       times.forEach((time, index) => {
         const counted = byTime.get(time.toISOString()) ?? 0;
-        if (counted !== expected[index]) throw new Error(`${name}: ${time.toISOString()}: engine ${counted}, git grep ${expected[index]}`);
+        if (counted !== expected[index])
+          throw new Error(`${name}: ${time.toISOString()}: engine ${counted}, git grep ${expected[index]}`);
       });
     }
     const [engine, baseline, floor] = [median(engineMs), median(baselineMs), median(floorMs)];
@@ -113,7 +132,9 @@ try {
         `   baseline / engine ${(baseline / engine).toFixed(1)}x   engine / floor ${(engine / floor).toFixed(2)}x`,
     );
   }
-  console.log(`\npeak memory (RSS) while the engine ran: ${(enginePeak / 1e6).toFixed(0)} MB (${(rssBefore / 1e6).toFixed(0)} MB before the first backfill)`);
+  console.log(
+    `\npeak memory (RSS) while the engine ran: ${(enginePeak / 1e6).toFixed(0)} MB (${(rssBefore / 1e6).toFixed(0)} MB before the first backfill)`,
+  );
   console.log(`targets: baseline / engine >= 10; engine / floor <= 2 (${runs} runs each, medians)`);
 } finally {
   await pool.end();

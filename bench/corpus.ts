@@ -15,10 +15,55 @@ const FILES = 3000;
 const LINES_PER_FILE = 150;
 
 const TOKENS = [
-  'const', 'let', 'return', 'function', 'import', 'from', 'export', 'class', 'extends', 'new', 'await', 'async',
-  'if', 'else', 'for', 'while', 'value', 'result', 'config', 'request', 'response', 'handler', 'user', 'items',
-  'TODO', 'FIXME', 'lodash', 'TypeError(', 'RangeError(', 'throw', 'catch', 'try', '=>', '{', '}', '(', ')', ';',
-  'logger.info(', 'options', 'cache', 'index', 'length', 'map', 'filter', 'reduce', 'null', 'undefined', 'true',
+  'const',
+  'let',
+  'return',
+  'function',
+  'import',
+  'from',
+  'export',
+  'class',
+  'extends',
+  'new',
+  'await',
+  'async',
+  'if',
+  'else',
+  'for',
+  'while',
+  'value',
+  'result',
+  'config',
+  'request',
+  'response',
+  'handler',
+  'user',
+  'items',
+  'TODO',
+  'FIXME',
+  'lodash',
+  'TypeError(',
+  'RangeError(',
+  'throw',
+  'catch',
+  'try',
+  '=>',
+  '{',
+  '}',
+  '(',
+  ')',
+  ';',
+  'logger.info(',
+  'options',
+  'cache',
+  'index',
+  'length',
+  'map',
+  'filter',
+  'reduce',
+  'null',
+  'undefined',
+  'true',
 ];
 
 /** One code-like file of `lines` lines. */
@@ -34,12 +79,15 @@ function codeFile(next: () => number, lines: number): Buffer {
   return Buffer.from(`${body.join('\n')}\n`);
 }
 
-const filePath = (f: number) => `src/module${f % 40}/part${Math.floor(f / 40)}/file${f}.${['ts', 'js', 'go', 'py'][f % 4]}`;
+const filePath = (f: number) =>
+  `src/module${f % 40}/part${Math.floor(f / 40)}/file${f}.${['ts', 'js', 'go', 'py'][f % 4]}`;
 
 /** fast-import commands for one commit on main (its parent is the previous mark). */
 function commitHeader(mark: number, epochSeconds: number, message: string): Buffer {
   const from = mark > 1 ? `from :${mark - 1}\n` : '';
-  return Buffer.from(`commit refs/heads/main\nmark :${mark}\ncommitter Bench <bench@example.com> ${epochSeconds} +0000\ndata ${Buffer.byteLength(message)}\n${message}\n${from}`);
+  return Buffer.from(
+    `commit refs/heads/main\nmark :${mark}\ncommitter Bench <bench@example.com> ${epochSeconds} +0000\ndata ${Buffer.byteLength(message)}\n${message}\n${from}`,
+  );
 }
 
 function generate(): { stream: Buffer; corpus: Corpus } {
@@ -80,7 +128,10 @@ function generateHistory(): { stream: Buffer; corpus: Corpus } {
   for (let week = 0; week < HISTORY.weeks; week++) {
     for (const offset of [1, 4]) {
       mark++;
-      parts.push(Buffer.from('\n'), commitHeader(mark, start + (week * 7 + offset) * day, `week ${week} change ${offset}`));
+      parts.push(
+        Buffer.from('\n'),
+        commitHeader(mark, start + (week * 7 + offset) * day, `week ${week} change ${offset}`),
+      );
       const changed = new Set<number>();
       while (changed.size < HISTORY.changedPerCommit) changed.add(Math.floor(next() * files));
       if (mark % 4 === 0) changed.add(files++);
@@ -110,7 +161,10 @@ function buildOnce(dir: string, make: () => { stream: Buffer; corpus: Corpus }):
   fs.mkdirSync(dir, { recursive: true });
   const { stream, corpus } = make();
   execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch', 'main', dir]);
-  execFileSync('git', ['--git-dir', dir, 'fast-import', '--quiet', '--done'], { input: stream, maxBuffer: 64 * 1024 * 1024 });
+  execFileSync('git', ['--git-dir', dir, 'fast-import', '--quiet', '--done'], {
+    input: stream,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   // Packed and indexed like a fetched repository.
   execFileSync('git', ['--git-dir', dir, 'repack', '-a', '-d', '-q']);
   fs.writeFileSync(marker, JSON.stringify(corpus));

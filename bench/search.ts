@@ -30,7 +30,9 @@ const logger = createLogger({ level: 'warn' });
 const corpusDir = path.join(projectRoot, 'bench', '.cache', 'corpus-v1.git');
 const started = Date.now();
 const corpus = buildCorpus(corpusDir);
-console.log(`corpus: ${corpus.files} files, ${corpus.lines} lines, ${(corpus.bytes / 1e6).toFixed(1)} MB (${fs.existsSync(corpusDir) && Date.now() - started < 1000 ? 'cached' : `built in ${Date.now() - started} ms`})`);
+console.log(
+  `corpus: ${corpus.files} files, ${corpus.lines} lines, ${(corpus.bytes / 1e6).toFixed(1)} MB (${fs.existsSync(corpusDir) && Date.now() - started < 1000 ? 'cached' : `built in ${Date.now() - started} ms`})`,
+);
 
 const server = await startScratchServer({ logger, databaseUrl: process.env.DATABASE_URL });
 const pool = new pg.Pool({ connectionString: await server.createDatabase('bench'), max: 4 });
@@ -109,8 +111,13 @@ try {
   console.log('\ntargets: cold <= 1.5x git grep; warm: git grep >= 10x slower');
 
   // Small searches, no cache: the fixed cost of one search, in-process and in a worker thread.
-  const blobs = spawnSync('git', ['--git-dir', corpusDir, 'ls-tree', '-r', head], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
-    .stdout.trim().split('\n').map((line) => line.split(/\s+/)[2]!);
+  const blobs = spawnSync('git', ['--git-dir', corpusDir, 'ls-tree', '-r', head], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  })
+    .stdout.trim()
+    .split('\n')
+    .map((line) => line.split(/\s+/)[2]!);
   const SMALL = 200;
   const smallSearches = async (source: string) => {
     const query = parseQuery(source);
@@ -130,7 +137,9 @@ try {
   }
   const ls = median(literalSmall);
   const rs = median(regexpSmall);
-  console.log(`\nsmall searches (${SMALL} x 3 blobs): literal ${ls.toFixed(2)} ms each, regexp ${rs.toFixed(2)} ms each (${(rs / ls).toFixed(2)}x literal)`);
+  console.log(
+    `\nsmall searches (${SMALL} x 3 blobs): literal ${ls.toFixed(2)} ms each, regexp ${rs.toFixed(2)} ms each (${(rs / ls).toFixed(2)}x literal)`,
+  );
 } finally {
   await pool.end();
   await server.close();

@@ -17,20 +17,17 @@ export const SETTINGS = {
   DATABASE_URL: {
     flag: '`--database-url`',
     default: 'unset: embedded',
-    meaning:
-      'PostgreSQL connection string (PostgreSQL 15+). Unset: an embedded PostgreSQL in `DATA_DIR/postgres`.',
+    meaning: 'PostgreSQL connection string (PostgreSQL 15+). Unset: an embedded PostgreSQL in `DATA_DIR/postgres`.',
   },
   PORT: {
     flag: '`--port`',
     default: '`4000`',
-    meaning:
-      'HTTP port of GraphQL, GraphiQL, `/healthz` and the web UI. `0` picks a free port.',
+    meaning: 'HTTP port of GraphQL, GraphiQL, `/healthz` and the web UI. `0` picks a free port.',
   },
   HOST: {
     flag: '`--host`',
     default: '`127.0.0.1`',
-    meaning:
-      'Interface the HTTP server listens on (`0.0.0.0` for all).',
+    meaning: 'Interface the HTTP server listens on (`0.0.0.0` for all).',
   },
   DATA_DIR: {
     flag: '`--data-dir`',
@@ -47,20 +44,18 @@ export const SETTINGS = {
   WORKER_CONCURRENCY: {
     flag: '`--concurrency`',
     default: '`4`',
-    meaning:
-      'Jobs one worker process runs at the same time (1–256).',
+    meaning: 'Jobs one worker process runs at the same time (1–256).',
   },
   METRICS_PORT: {
     flag: '`--metrics-port` (worker)',
     default: 'unset: none',
     meaning:
-      'Port of a `/metrics` endpoint for a `worker` process, on `HOST`: its job, blob, cache and byte counters (the queue and backfill gauges are on `serve`\'s `/metrics`). `0` picks a free port.',
+      "Port of a `/metrics` endpoint for a `worker` process, on `HOST`: its job, blob, cache and byte counters (the queue and backfill gauges are on `serve`'s `/metrics`). `0` picks a free port.",
   },
   LOG_LEVEL: {
     flag: '`--log-level`',
     default: '`info`',
-    meaning:
-      '`debug`, `info`, `warn` or `error`. Logs go to stderr.',
+    meaning: '`debug`, `info`, `warn` or `error`. Logs go to stderr.',
   },
   LOG_FORMAT: {
     flag: '',
@@ -83,26 +78,23 @@ export const SETTINGS = {
   BACKFILL_TIME_BUDGET_SECONDS: {
     flag: '',
     default: '`60`',
-    meaning:
-      'How long a backfill step works before re-queueing itself, so cheaper backfills can overtake it.',
+    meaning: 'How long a backfill step works before re-queueing itself, so cheaper backfills can overtake it.',
   },
   BACKFILL_PAGE_SIZE: {
     flag: '',
     default: '`10`',
-    meaning:
-      'Repositories per backfill page; points and progress are committed after every page.',
+    meaning: 'Repositories per backfill page; points and progress are committed after every page.',
   },
   MAX_SAMPLES_PER_SERIES: {
     flag: '',
     default: '`104`',
-    meaning:
-      'Historical samples per series (hard limit 1000); retention keeps as many recording times live.',
+    meaning: 'Historical samples per series (hard limit 1000); retention keeps as many recording times live.',
   },
   BACKFILL_DAILY_BUDGET_PER_USER: {
     flag: '',
     default: 'unset',
     meaning:
-      'Backfill cost (repositories x historical sample times) an API user may queue per UTC day; over it, creating an insight fails with a clear error and writes nothing. `off` removes the limit; unset leaves the database\'s setting (`usage_quotas`, empty by default) as it is.',
+      "Backfill cost (repositories x historical sample times) an API user may queue per UTC day; over it, creating an insight fails with a clear error and writes nothing. `off` removes the limit; unset leaves the database's setting (`usage_quotas`, empty by default) as it is.",
   },
 } as const satisfies Record<string, { flag: string; default: string; meaning: string }>;
 export type SettingName = keyof typeof SETTINGS;
@@ -214,7 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     const issue = result.error.issues[0]!;
     const setting = String(issue.path[0] ?? 'configuration');
     const given = raw[setting];
-    const shown = given === undefined || setting === 'JWT_SECRET' || setting === 'DATABASE_URL' ? '' : ` (got "${given}")`;
+    const shown =
+      given === undefined || setting === 'JWT_SECRET' || setting === 'DATABASE_URL' ? '' : ` (got "${given}")`;
     const message = issue.message.startsWith(setting) ? issue.message : `${setting}: ${issue.message}`;
     throw new ConfigError(`Invalid configuration: ${message}${shown}`);
   }

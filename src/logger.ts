@@ -29,12 +29,16 @@ export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const threshold = ORDER[options.level];
   const fields = options.fields ?? {};
-  const shownFields = Object.entries(fields).map(([name, value]) => ` ${name}=${value}`).join('');
+  const shownFields = Object.entries(fields)
+    .map(([name, value]) => ` ${name}=${value}`)
+    .join('');
   const emit = (level: LogLevel, message: string) => {
     if (ORDER[level] < threshold) return;
     const time = new Date().toISOString();
     if (options.format === 'json') {
-      write(`${JSON.stringify({ time, level, ...(options.scope ? { scope: options.scope } : {}), ...fields, message })}\n`);
+      write(
+        `${JSON.stringify({ time, level, ...(options.scope ? { scope: options.scope } : {}), ...fields, message })}\n`,
+      );
       return;
     }
     const scope = options.scope ? ` ${options.scope}:` : '';
@@ -47,7 +51,11 @@ export function createLogger(options: LoggerOptions): Logger {
     warn: (m) => emit('warn', m),
     error: (m) => emit('error', m),
     child: (scope, more) =>
-      createLogger({ ...options, scope: options.scope ? `${options.scope}/${scope}` : scope, fields: { ...fields, ...more } }),
+      createLogger({
+        ...options,
+        scope: options.scope ? `${options.scope}/${scope}` : scope,
+        fields: { ...fields, ...more },
+      }),
   };
 }
 

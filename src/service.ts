@@ -73,9 +73,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   try {
     // Before the worker, so a taken port fails start-up before any job is taken.
     if (options.metricsServer && config.METRICS_PORT !== undefined) {
-      metrics = await startMetricsServer({ host: config.HOST, port: config.METRICS_PORT, logger: logger.child('metrics') });
+      metrics = await startMetricsServer({
+        host: config.HOST,
+        port: config.METRICS_PORT,
+        logger: logger.child('metrics'),
+      });
     }
-    if (options.migrate) await migrateDatabase({ connectionString: database.connectionString, logger: logger.child('migrate') });
+    if (options.migrate)
+      await migrateDatabase({ connectionString: database.connectionString, logger: logger.child('migrate') });
     await applyUsageLimit(database.connectionString, config, logger);
     if (options.worker) {
       workerPool = createPool({

@@ -94,7 +94,9 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
     const failures: BackfillFailure[] = [];
     // The query's own repo: filters narrow the series' scope exactly as for recordings; repositories
     // outside them, or deleted since planning, have nothing to count.
-    const repositories = (await loadRepositories(pool, move.repo_ids)).filter((repo) => repositoryMatches(query, repo.name));
+    const repositories = (await loadRepositories(pool, move.repo_ids)).filter((repo) =>
+      repositoryMatches(query, repo.name),
+    );
     const succeeded = move.repo_ids.filter((id) => !repositories.some((r) => r.id === id));
     let blobsRead = 0;
     for (const repository of repositories) {

@@ -11,7 +11,12 @@ export const identifier = 'enqueue_retention';
 
 const payloadSchema = z
   .object({
-    keep: z.number({ error: 'must be a number of samples' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+    keep: z
+      .number({ error: 'must be a number of samples' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .optional(),
     _cron: cronMarker,
   })
   .strict();

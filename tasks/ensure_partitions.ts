@@ -25,13 +25,16 @@ const payloadSchema = z
 
 export function makeTask(context: TaskContext) {
   return async (payload: unknown, helpers: JobHelpers) => {
-  const { months_ahead } = parsePayload(identifier, payloadSchema, payload);
-  const report = await ensurePartitionsAhead(context.pool, months_ahead);
-  for (const { table, created, default_rows } of report.tables) {
-    helpers.logger.info(`${table}: ${created} partition(s) created, months ahead: ${months_ahead}`);
-    if (default_rows > 0) helpers.logger.warn(`${table}_default holds ${default_rows} row(s): a month had no partition; see docs/storage.md`);
-  }
-  if (!report.tables.length) helpers.logger.info('no range-partitioned time table: nothing to do');
-  return report;
+    const { months_ahead } = parsePayload(identifier, payloadSchema, payload);
+    const report = await ensurePartitionsAhead(context.pool, months_ahead);
+    for (const { table, created, default_rows } of report.tables) {
+      helpers.logger.info(`${table}: ${created} partition(s) created, months ahead: ${months_ahead}`);
+      if (default_rows > 0)
+        helpers.logger.warn(
+          `${table}_default holds ${default_rows} row(s): a month had no partition; see docs/storage.md`,
+        );
+    }
+    if (!report.tables.length) helpers.logger.info('no range-partitioned time table: nothing to do');
+    return report;
   };
 }

@@ -31,7 +31,9 @@ export function makeTask(context: TaskContext) {
     return withTransaction(context.pool, async (client) => {
       const { pruned_series, queries } = await pruneDeletedSeries(client);
       const kept = new Set((await recordedQueries(client)).map(fingerprintOf));
-      const unused = [...new Set((queries ?? []).map(fingerprintOf))].filter((f): f is string => f !== null && !kept.has(f));
+      const unused = [...new Set((queries ?? []).map(fingerprintOf))].filter(
+        (f): f is string => f !== null && !kept.has(f),
+      );
       const dropped = await deleteBlobCounts(client, unused);
       helpers.logger.info(`pruned ${pruned_series} series and ${dropped} cached blob count(s)`);
       return { pruned_series, dropped_blob_counts: dropped };

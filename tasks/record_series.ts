@@ -10,7 +10,12 @@ import { SearchTimeoutError } from '../src/search/count-blobs.ts';
 import { parseQuery, type SearchQuery } from '../src/search/query/parse-query.ts';
 import { repositoryMatches } from '../src/search/repo-filter.ts';
 import { searchCommit } from '../src/search/search-commit.ts';
-import { type IncompleteRepository, type RecordedPoint, seriesToRecord, storeSeriesRecording } from '../src/store/recordings.ts';
+import {
+  type IncompleteRepository,
+  type RecordedPoint,
+  seriesToRecord,
+  storeSeriesRecording,
+} from '../src/store/recordings.ts';
 import { loadRepositories } from '../src/store/repositories.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
@@ -19,7 +24,9 @@ export const identifier = 'record_series';
 
 const payloadSchema = z
   .object({
-    series_id: z.union([z.number().int().positive(), z.string().min(1)], { error: 'must be a series id (number) or series_id (text)' }),
+    series_id: z.union([z.number().int().positive(), z.string().min(1)], {
+      error: 'must be a series id (number) or series_id (text)',
+    }),
     mode: z.enum(['record', 'snapshot'], { error: 'must be "record" or "snapshot"' }).default('record'),
     time: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2024-05-01T00:00:00Z' }).optional(),
   })
@@ -38,7 +45,9 @@ export function makeTask(context: TaskContext) {
     try {
       query = parseQuery(series.query);
     } catch (error) {
-      throw new InvalidPayloadError(`${identifier}: series ${series.series_id} has an invalid query: ${errorMessage(error)}`);
+      throw new InvalidPayloadError(
+        `${identifier}: series ${series.series_id} has an invalid query: ${errorMessage(error)}`,
+      );
     }
     // Only capture-group series are split by captured value; otherwise a group is just grouping.
     if (!series.generated_from_capture_groups) query = { ...query, captureGroups: 0 };
@@ -46,23 +55,41 @@ export function makeTask(context: TaskContext) {
     // Full precision: a recording and a snapshot queued together must not share a recording time
     // (insight_series_recording_times is unique per series and time).
     const time = input.time ? new Date(input.time) : new Date();
-    const repositories = (await loadRepositories(context.pool, series.repo_ids)).filter((repo) => repositoryMatches(query, repo.name));
+    const repositories = (await loadRepositories(context.pool, series.repo_ids)).filter((repo) =>
+      repositoryMatches(query, repo.name),
+    );
     const points: RecordedPoint[] = [];
     const incomplete: IncompleteRepository[] = [];
     for (const repository of repositories) {
       try {
         const { gitDir, head } = await ensureMirror({ pool: context.pool, dataDir: context.dataDir, repository });
         if (!head) continue; // an empty repository has nothing to count
-        const result = await searchCommit({ gitDir, commit: head, query, cache: context.cache, trees: context.trees, deadline: Date.now() + context.searchTimeoutMs });
-        if (result.captures) for (const [capture, value] of result.captures) points.push({ repo_id: repository.id, value, capture });
+        const result = await searchCommit({
+          gitDir,
+          commit: head,
+          query,
+          cache: context.cache,
+          trees: context.trees,
+          deadline: Date.now() + context.searchTimeoutMs,
+        });
+        if (result.captures)
+          for (const [capture, value] of result.captures) points.push({ repo_id: repository.id, value, capture });
         else if (result.value > 0) points.push({ repo_id: repository.id, value: result.value });
       } catch (error) {
         const reason = error instanceof SearchTimeoutError ? 'timeout' : 'generic';
         incomplete.push({ repo_id: repository.id, reason });
-        helpers.logger.warn(`series ${series.series_id}: ${repository.name} is incomplete (${reason}): ${errorMessage(error)}`);
+        helpers.logger.warn(
+          `series ${series.series_id}: ${repository.name} is incomplete (${reason}): ${errorMessage(error)}`,
+        );
       }
     }
-    await storeSeriesRecording(context.pool, { seriesId: series.id, time, snapshot: input.mode === 'snapshot', points, incomplete });
+    await storeSeriesRecording(context.pool, {
+      seriesId: series.id,
+      time,
+      snapshot: input.mode === 'snapshot',
+      points,
+      incomplete,
+    });
     helpers.logger.info(
       `series ${series.series_id}: ${input.mode} at ${time.toISOString()}: ${points.length} point(s) from ${repositories.length} repositories, ${incomplete.length} incomplete`,
     );

@@ -20,8 +20,15 @@ export const identifier = 'retain_series';
 
 const payloadSchema = z
   .object({
-    retention_job_id: z.number({ error: 'must be an insights_data_retention_jobs id (a number)' }).int('must be a whole number').positive('must be positive'),
-    keep: z.number({ error: 'must be a number of samples' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000'),
+    retention_job_id: z
+      .number({ error: 'must be an insights_data_retention_jobs id (a number)' })
+      .int('must be a whole number')
+      .positive('must be positive'),
+    keep: z
+      .number({ error: 'must be a number of samples' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000'),
   })
   .strict();
 

@@ -9,7 +9,11 @@ export const identifier = 'sync_due_repos';
 
 const payloadSchema = z
   .object({
-    cooldown_minutes: z.number({ error: 'must be a number of minutes' }).positive('must be positive').max(10_080).default(15),
+    cooldown_minutes: z
+      .number({ error: 'must be a number of minutes' })
+      .positive('must be positive')
+      .max(10_080)
+      .default(15),
     _cron: cronMarker,
   })
   .strict();

@@ -14,7 +14,10 @@ const COOLDOWN_MS = 60_000;
 
 const payloadSchema = z
   .object({
-    repo_id: z.number({ error: 'must be a repository id (a number)' }).int('must be a whole number').positive('must be positive'),
+    repo_id: z
+      .number({ error: 'must be a repository id (a number)' })
+      .int('must be a whole number')
+      .positive('must be positive'),
     force: z.boolean({ error: 'must be true or false' }).default(false),
   })
   .strict();
@@ -26,10 +29,14 @@ export function makeTask(context: TaskContext) {
     if (!repository) throw new InvalidPayloadError(`${identifier}: no repository with id ${repo_id}`);
     const attempted = repository.last_fetch_attempt_at?.getTime() ?? 0;
     if (!force && Date.now() - attempted < COOLDOWN_MS) {
-      helpers.logger.debug(`${repository.name}: fetched ${Math.round((Date.now() - attempted) / 1000)} s ago, skipping`);
+      helpers.logger.debug(
+        `${repository.name}: fetched ${Math.round((Date.now() - attempted) / 1000)} s ago, skipping`,
+      );
       return;
     }
     const state = await syncRepository({ pool: context.pool, dataDir: context.dataDir, repository });
-    helpers.logger.info(`${repository.name}: ${state.cloned ? 'cloned' : 'fetched'} ${state.defaultBranch ?? '(no branch)'} at ${state.head ?? '(no commits)'}`);
+    helpers.logger.info(
+      `${repository.name}: ${state.cloned ? 'cloned' : 'fetched'} ${state.defaultBranch ?? '(no branch)'} at ${state.head ?? '(no commits)'}`,
+    );
   };
 }

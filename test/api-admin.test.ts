@@ -13,7 +13,9 @@ test('admin mutations need the admin claim, and do what the SQL functions do', a
   const gql = async (source: string, admin: boolean) =>
     (await postGraphql(server.url, source, await issueToken({ userId: 1, orgIds: [], admin, ttl: '5m' }, SECRET))).body;
 
-  const repo = createFixtureRepository(`${tempDir(t)}/api.git`, [{ date: '2024-01-01T00:00:00Z', files: { a: 'TODO\n' } }]);
+  const repo = createFixtureRepository(`${tempDir(t)}/api.git`, [
+    { date: '2024-01-01T00:00:00Z', files: { a: 'TODO\n' } },
+  ]);
   const add = `mutation { addRepository(input: { cloneUrl: "${repo.path}", name: "acme/api" }) { result { rowId name } } }`;
   const denied = await gql(add, false);
   t.is(denied.errors![0]!.message, 'admin only: this operation needs a token with the admin claim');
@@ -22,7 +24,10 @@ test('admin mutations need the admin claim, and do what the SQL functions do', a
   t.like(added.data.addRepository.result, { name: 'acme/api' });
   t.is((await db.pool.query('select clone_url from repositories')).rows[0].clone_url, repo.path);
   const repoId = added.data.addRepository.result.rowId;
-  const clash = await gql(`mutation { addRepository(input: { cloneUrl: "/other", name: "acme/api" }) { result { rowId } } }`, true);
+  const clash = await gql(
+    `mutation { addRepository(input: { cloneUrl: "/other", name: "acme/api" }) { result { rowId } } }`,
+    true,
+  );
   t.regex(clash.errors![0]!.message, /a repository named "acme\/api" is already registered/);
 
   await db.pool.query(`select graphile_worker.complete_jobs(array_agg(id)) from graphile_worker.jobs`);
@@ -32,20 +37,31 @@ test('admin mutations need the admin claim, and do what the SQL functions do', a
   t.deepEqual(jobs.rows, [{ task_identifier: 'sync_repo', key: `sync_repo:${repoId}` }]);
 
   // A planned backfill to operate on (planned by hand, no worker needed).
-  const view = await db.pool.query(`select id from insights_core.create_line_insight('t', '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1)`);
+  const view = await db.pool.query(
+    `select id from insights_core.create_line_insight('t', '[{"query": "TODO"}]', array['acme/api'], null, 'WEEK', 1)`,
+  );
   const backfill = await db.pool.query(
     `select b.id from insight_series_backfill b join insight_view_series vs on vs.insight_series_id = b.series_id where vs.insight_view_id = $1`,
     [view.rows[0].id],
   );
   const id = backfill.rows[0].id;
   await db.pool.query('select insights_core.backfill_plan($1, 1, 104)', [id]);
-  const front = await gql(`mutation { moveBackfillToFront(input: { backfillId: ${id} }) { result { estimatedCost costBucket } } }`, true);
+  const front = await gql(
+    `mutation { moveBackfillToFront(input: { backfillId: ${id} }) { result { estimatedCost costBucket } } }`,
+    true,
+  );
   t.deepEqual(front.data.moveBackfillToFront.result, { estimatedCost: 0, costBucket: 1 });
-  const back = await gql(`mutation { moveBackfillToBack(input: { backfillId: ${id} }) { result { estimatedCost } } }`, true);
+  const back = await gql(
+    `mutation { moveBackfillToBack(input: { backfillId: ${id} }) { result { estimatedCost } } }`,
+    true,
+  );
   t.is(back.data.moveBackfillToBack.result.estimatedCost, 4);
   const cancel = await gql(`mutation { cancelBackfill(input: { backfillId: ${id} }) { result { cancel } } }`, true);
   t.true(cancel.data.cancelBackfill.result.cancel);
-  const retry = await gql(`mutation { retryBackfill(input: { backfillId: ${id} }) { result { state cancel numResets } } }`, true);
+  const retry = await gql(
+    `mutation { retryBackfill(input: { backfillId: ${id} }) { result { state cancel numResets } } }`,
+    true,
+  );
   t.deepEqual(retry.data.retryBackfill.result, { state: 'processing', cancel: false, numResets: 1 });
   const userRetry = await gql(`mutation { retryBackfill(input: { backfillId: ${id} }) { result { state } } }`, false);
   t.is(userRetry.errors![0]!.message, 'admin only: this operation needs a token with the admin claim');

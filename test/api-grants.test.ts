@@ -41,7 +41,8 @@ async function setup(t: import('ava').ExecutionContext) {
   return { db, server, query };
 }
 
-const tokenFor = (userId: number, orgIds: number[] = [], admin = false) => issueToken({ userId, orgIds, admin, ttl: '1h' }, SECRET);
+const tokenFor = (userId: number, orgIds: number[] = [], admin = false) =>
+  issueToken({ userId, orgIds, admin, ttl: '1h' }, SECRET);
 
 const VIEWS = '{ allInsightViews(orderBy: ROW_ID_ASC) { nodes { title } } }';
 const DASHBOARDS = '{ allDashboards(orderBy: ROW_ID_ASC) { nodes { title } } }';
@@ -71,7 +72,8 @@ test('dashboards: user and org grants; deleted and ungranted dashboards are invi
     ['user 2 (org 20)', await tokenFor(2, [20]), ['org 20 dashboard']],
     ['user 3', await tokenFor(3), ['user 3 dashboard']],
   ];
-  for (const [who, token, expected] of matrix) t.deepEqual(titles((await query(DASHBOARDS, token)).body, 'allDashboards'), expected, who);
+  for (const [who, token, expected] of matrix)
+    t.deepEqual(titles((await query(DASHBOARDS, token)).body, 'allDashboards'), expected, who);
 });
 
 test('series, points, grants and functions follow the views: nothing leaks through any path', async (t) => {
@@ -84,11 +86,26 @@ test('series, points, grants and functions follow the views: nothing leaks throu
     { seriesId: 's-user', value: 1 },
   ]);
   const series = await query('{ allInsightSeries(orderBy: ROW_ID_ASC) { nodes { seriesId } } }', await tokenFor(3));
-  t.deepEqual(series.body.data.allInsightSeries.nodes.map((n: { seriesId: string }) => n.seriesId), ['s-global', 's-dash']);
-  const grants = await query('{ allInsightViewGrants { nodes { insightViewId userId orgId global } } }', await tokenFor(2, [20]));
-  t.deepEqual(grants.body.data.allInsightViewGrants.nodes, [{ insightViewId: 3, userId: null, orgId: null, global: true }]);
-  const filled = await query('{ insightSeriesPointsFilled(seriesId: "s-user") { nodes { value } } }', await tokenFor(2, [20]));
-  t.deepEqual(filled.body.data.insightSeriesPointsFilled.nodes, [], 'the read function sees nothing of a series without a grant');
+  t.deepEqual(
+    series.body.data.allInsightSeries.nodes.map((n: { seriesId: string }) => n.seriesId),
+    ['s-global', 's-dash'],
+  );
+  const grants = await query(
+    '{ allInsightViewGrants { nodes { insightViewId userId orgId global } } }',
+    await tokenFor(2, [20]),
+  );
+  t.deepEqual(grants.body.data.allInsightViewGrants.nodes, [
+    { insightViewId: 3, userId: null, orgId: null, global: true },
+  ]);
+  const filled = await query(
+    '{ insightSeriesPointsFilled(seriesId: "s-user") { nodes { value } } }',
+    await tokenFor(2, [20]),
+  );
+  t.deepEqual(
+    filled.body.data.insightSeriesPointsFilled.nodes,
+    [],
+    'the read function sees nothing of a series without a grant',
+  );
   const filledOwn = await query('{ insightSeriesPointsFilled(seriesId: "s-user") { nodes { value } } }', user1);
   t.deepEqual(filledOwn.body.data.insightSeriesPointsFilled.nodes, [{ value: 1 }]);
   const nested = await query(
@@ -101,7 +118,14 @@ test('series, points, grants and functions follow the views: nothing leaks throu
     {
       title: 'user 3 dashboard',
       dashboardInsightViewsByDashboardId: {
-        nodes: [{ insightViewByInsightViewId: { title: 'dashboard view', insightViewSeriesByInsightViewId: { nodes: [{ insightSeriesByInsightSeriesId: { seriesId: 's-dash' } }] } } }],
+        nodes: [
+          {
+            insightViewByInsightViewId: {
+              title: 'dashboard view',
+              insightViewSeriesByInsightViewId: { nodes: [{ insightSeriesByInsightSeriesId: { seriesId: 's-dash' } }] },
+            },
+          },
+        ],
       },
     },
   ]);
@@ -116,8 +140,16 @@ test('the visible series, found once per query from the grants, are those of the
   await db.pool.query(SETUP);
   const identities: Array<Record<string, string>> = [
     { role: 'code_insights_anonymous' },
-    ...[[1, '10'], [2, '20'], [3, ''], [4, '10,20'], [5, '']].map(([user, orgs]) => ({
-      role: 'code_insights_user', 'jwt.claims.user_id': String(user), 'jwt.claims.org_ids': String(orgs),
+    ...[
+      [1, '10'],
+      [2, '20'],
+      [3, ''],
+      [4, '10,20'],
+      [5, ''],
+    ].map(([user, orgs]) => ({
+      role: 'code_insights_user',
+      'jwt.claims.user_id': String(user),
+      'jwt.claims.org_ids': String(orgs),
     })),
   ];
   const seen = [];
@@ -125,7 +157,9 @@ test('the visible series, found once per query from the grants, are those of the
     const client = await db.pool.connect();
     try {
       await client.query('begin');
-      await client.query(`select set_config(key, value, true) from jsonb_each_text($1::jsonb)`, [JSON.stringify(settings)]);
+      await client.query(`select set_config(key, value, true) from jsonb_each_text($1::jsonb)`, [
+        JSON.stringify(settings),
+      ]);
       const { rows } = await client.query(`
         select array(select unnest(insights_core.app_visible_series_ids()) order by 1) as fast,
                array(select distinct s.series_id from insight_view_series vs join insight_series s on s.id = vs.insight_series_id
@@ -157,9 +191,21 @@ test('node ids and row lookups of views without a grant return nothing', async (
 
 test('forged, expired, malformed and wrongly-sent tokens get a clear error and no data', async (t) => {
   const { query } = await setup(t);
-  const forged = await issueToken({ userId: 1, orgIds: [10], admin: true, ttl: '1h' }, new TextEncoder().encode('not-the-server-secret-but-long-enough-1234'));
-  const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setIssuedAt(1_600_000_000).setExpirationTime(1_600_000_600).sign(SECRET);
-  const badClaims = await new SignJWT({ org_ids: ['ten'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime('1h').sign(SECRET);
+  const forged = await issueToken(
+    { userId: 1, orgIds: [10], admin: true, ttl: '1h' },
+    new TextEncoder().encode('not-the-server-secret-but-long-enough-1234'),
+  );
+  const expired = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('1')
+    .setIssuedAt(1_600_000_000)
+    .setExpirationTime(1_600_000_600)
+    .sign(SECRET);
+  const badClaims = await new SignJWT({ org_ids: ['ten'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('alice')
+    .setExpirationTime('1h')
+    .sign(SECRET);
   const cases: Array<[string, string, RegExp]> = [
     ['forged', forged, /^invalid token: bad signature$/],
     ['expired', expired, /^invalid token: it has expired$/],
@@ -185,18 +231,41 @@ test('the only mutations are the SQL functions that check their own permissions'
   const { query } = await setup(t);
   const { body } = await query('{ __schema { mutationType { fields { name } } } }');
   t.deepEqual(body.data.__schema.mutationType.fields.map((f: { name: string }) => f.name).sort(), [
-    'addRepository', 'addViewToDashboard', 'cancelBackfill', 'createDashboard', 'createLineChartInsight', 'createPieChartInsight',
-    'deleteDashboard', 'deleteInsightView', 'grantDashboard', 'grantInsightView', 'moveBackfillToBack', 'moveBackfillToFront',
-    'removeViewFromDashboard', 'retryBackfill', 'revokeDashboardGrant', 'revokeInsightViewGrant', 'syncRepository',
-    'updateDashboard', 'updateLineChartInsight', 'updatePieChartInsight',
+    'addRepository',
+    'addViewToDashboard',
+    'cancelBackfill',
+    'createDashboard',
+    'createLineChartInsight',
+    'createPieChartInsight',
+    'deleteDashboard',
+    'deleteInsightView',
+    'grantDashboard',
+    'grantInsightView',
+    'moveBackfillToBack',
+    'moveBackfillToFront',
+    'removeViewFromDashboard',
+    'retryBackfill',
+    'revokeDashboardGrant',
+    'revokeInsightViewGrant',
+    'syncRepository',
+    'updateDashboard',
+    'updateLineChartInsight',
+    'updatePieChartInsight',
   ]);
 });
 
 test('code-insights token issues a token the server accepts', async (t) => {
   const { query } = await setup(t);
-  const result = await runCli(['token', '--user', '1', '--org', '10', '--ttl', '10m'], cliEnv({ JWT_SECRET: SECRET_TEXT, DATA_DIR: tempDir(t) }));
+  const result = await runCli(
+    ['token', '--user', '1', '--org', '10', '--ttl', '10m'],
+    cliEnv({ JWT_SECRET: SECRET_TEXT, DATA_DIR: tempDir(t) }),
+  );
   t.is(result.code, 0, result.stderr);
-  t.deepEqual(titles((await query(VIEWS, result.stdout.trim())).body, 'allInsightViews'), ['user view', 'org view', 'global view']);
+  t.deepEqual(titles((await query(VIEWS, result.stdout.trim())).body, 'allInsightViews'), [
+    'user view',
+    'org view',
+    'global view',
+  ]);
   const bad = await runCli(['token', '--user', 'bob'], cliEnv({ DATA_DIR: tempDir(t) }));
   t.is(bad.code, 2);
   t.regex(bad.stderr, /--user must be a positive integer, not "bob"/);

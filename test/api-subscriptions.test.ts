@@ -11,13 +11,21 @@ const token = (userId: number) => issueToken({ userId, orgIds: [], admin: false,
 
 test('backfillProgress pushes the view when its backfill advances, to those who may see it', async (t) => {
   const db = await useTestDatabase(t);
-  const view = (await db.pool.query(`select id from insights_core.create_line_insight('Debt', '[{"query": "TODO"}]', null, null, 'WEEK', 1, null, 1)`)).rows[0].id;
+  const view = (
+    await db.pool.query(
+      `select id from insights_core.create_line_insight('Debt', '[{"query": "TODO"}]', null, null, 'WEEK', 1, null, 1)`,
+    )
+  ).rows[0].id;
   const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
   const query = `subscription { backfillProgress(viewId: ${view}) { insightView { title loading seriesStatus { backfillState } } } }`;
 
   const mine = await subscribe(t, server.url, query, await token(1));
   const first = await mine.next();
-  t.deepEqual(first.payload.data.backfillProgress.insightView, { title: 'Debt', loading: true, seriesStatus: [{ backfillState: 'new' }] });
+  t.deepEqual(first.payload.data.backfillProgress.insightView, {
+    title: 'Debt',
+    loading: true,
+    seriesStatus: [{ backfillState: 'new' }],
+  });
   const theirs = await subscribe(t, server.url, query, await token(2));
   t.is((await theirs.next()).payload.data.backfillProgress.insightView, null, 'no grant: the event carries no view');
 
@@ -35,8 +43,16 @@ test('backfillProgress pushes the view when its backfill advances, to those who 
 test('a subscription with a forged token gets an error and no data', async (t) => {
   const db = await useTestDatabase(t);
   const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
-  const forged = await issueToken({ userId: 1, orgIds: [], admin: false, ttl: '5m' }, new TextEncoder().encode('another-secret-that-is-long-enough-for-hs256'));
-  const subscription = await subscribe(t, server.url, 'subscription { backfillProgress(viewId: 1) { insightView { title } } }', forged);
+  const forged = await issueToken(
+    { userId: 1, orgIds: [], admin: false, ttl: '5m' },
+    new TextEncoder().encode('another-secret-that-is-long-enough-for-hs256'),
+  );
+  const subscription = await subscribe(
+    t,
+    server.url,
+    'subscription { backfillProgress(viewId: 1) { insightView { title } } }',
+    forged,
+  );
   const message = await subscription.next();
   t.not(message.type, 'next');
   t.regex(JSON.stringify(message.payload), /invalid token: bad signature/);

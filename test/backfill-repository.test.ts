@@ -23,7 +23,16 @@ test('distinct commits are searched once, oldest first, listings diffed from the
   const { rows } = await db.pool.query(`select (insights_core.register_repository($1, 'r')).id`, [repo.path]);
   const [repository] = await loadRepositories(db.pool, [rows[0].id]);
   const trees = new TreeCache();
-  const times = ['2024-01-01', '2024-01-15', '2024-02-01', '2024-02-15', '2024-03-15', '2024-04-15', '2024-05-15', '2024-06-15'].map((d) => new Date(`${d}T00:00:00Z`));
+  const times = [
+    '2024-01-01',
+    '2024-01-15',
+    '2024-02-01',
+    '2024-02-15',
+    '2024-03-15',
+    '2024-04-15',
+    '2024-05-15',
+    '2024-06-15',
+  ].map((d) => new Date(`${d}T00:00:00Z`));
   const result = await backfillRepository({
     pool: db.pool,
     dataDir: `${dir}/data`,

@@ -25,12 +25,28 @@ function historyRepository(dir: string, seed = 0): FixtureRepository {
 
 /** What git itself says for one sample time: git grep at `rev-list --first-parent -1 --before`. */
 function gitValue(repo: FixtureRepository, time: Date, pattern: string): number | undefined {
-  const commit = execFileSync('git', ['--git-dir', repo.path, 'rev-list', '--first-parent', '-1', `--before=${Math.floor(time.getTime() / 1000)}`, repo.branch], {
-    encoding: 'utf8',
-  }).trim();
+  const commit = execFileSync(
+    'git',
+    [
+      '--git-dir',
+      repo.path,
+      'rev-list',
+      '--first-parent',
+      '-1',
+      `--before=${Math.floor(time.getTime() / 1000)}`,
+      repo.branch,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
   if (!commit) return undefined;
   try {
-    return execFileSync('git', ['--git-dir', repo.path, 'grep', '-o', '-i', '-I', '-F', pattern, commit], { encoding: 'utf8' }).trim().split('\n').length;
+    return execFileSync('git', ['--git-dir', repo.path, 'grep', '-o', '-i', '-I', '-F', pattern, commit], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n').length;
   } catch {
     return 0; // git grep exits 1 when nothing matches
   }
@@ -53,11 +69,18 @@ async function backfillState(db: TestDatabase, backfillId: number) {
   return (await db.pool.query('select * from backfill_status where backfill_id = $1', [backfillId])).rows[0];
 }
 
-async function waitForBackfill(db: TestDatabase, backfillId: number, states = ['completed', 'failed'], timeoutMs = 120_000) {
+async function waitForBackfill(
+  db: TestDatabase,
+  backfillId: number,
+  states = ['completed', 'failed'],
+  timeoutMs = 120_000,
+) {
   return waitFor(
     async () => {
       const row = await backfillState(db, backfillId);
-      return states.includes(row.state) && ['completed', 'failed', 'canceled'].includes(row.job_state) ? row : undefined;
+      return states.includes(row.state) && ['completed', 'failed', 'canceled'].includes(row.job_state)
+        ? row
+        : undefined;
     },
     timeoutMs,
     `backfill ${backfillId} to finish`,
@@ -86,7 +109,12 @@ async function historicalPoints(db: TestDatabase, seriesId: string): Promise<str
   return rows.map((r) => `${r.time.toISOString()}|${r.repo}|${r.value}`);
 }
 
-async function expectedPoints(db: TestDatabase, seriesId: number, repos: Array<{ name: string; repo: FixtureRepository }>, pattern: string) {
+async function expectedPoints(
+  db: TestDatabase,
+  seriesId: number,
+  repos: Array<{ name: string; repo: FixtureRepository }>,
+  pattern: string,
+) {
   const times = await db.pool.query(
     `select recording_time from insight_series_recording_times where insight_series_id = $1 and recording_time < now() - interval '1 hour' order by 1`,
     [seriesId],
@@ -112,7 +140,9 @@ async function holdBackfillAt(t: ExecutionContext, db: TestDatabase, seriesId: n
   await db.pool.query(
     `select graphile_worker.complete_jobs(array_agg(id)) from graphile_worker.jobs where task_identifier in ('record_series', 'sync_repo')`,
   );
-  await db.pool.query(`update insight_series set next_recording_after = now() + interval '1 day', next_snapshot_after = now() + interval '1 day'`);
+  await db.pool.query(
+    `update insight_series set next_recording_after = now() + interval '1 day', next_snapshot_after = now() + interval '1 day'`,
+  );
   await db.pool.query(`update repositories set last_fetch_attempt_at = now()`);
   const holder = await db.pool.connect();
   t.teardown(() => holder.release(true));
@@ -127,7 +157,9 @@ async function holdBackfillAt(t: ExecutionContext, db: TestDatabase, seriesId: n
     /** Resolves when a worker's page waits for the held repository. */
     reached: () =>
       waitFor(
-        async () => (await db.pool.query('select 1 from pg_stat_activity where $1 = any (pg_blocking_pids(pid))', [pid])).rows.length > 0,
+        async () =>
+          (await db.pool.query('select 1 from pg_stat_activity where $1 = any (pg_blocking_pids(pid))', [pid])).rows
+            .length > 0,
         60_000,
         `the backfill to reach repository ${position}`,
       ),
@@ -140,37 +172,67 @@ test("a query's repo: filter scopes the backfill exactly as it scopes recordings
   const acme = await registerRepositories(t, db, 1, 'acme/repo');
   const other = await registerRepositories(t, db, 1, 'other/repo');
   await startTestWorker(t, db.connectionString);
-  const series = await createInsight(db, 'TODO repo:^acme/', [...acme, ...other].map((r) => r.name));
+  const series = await createInsight(
+    db,
+    'TODO repo:^acme/',
+    [...acme, ...other].map((r) => r.name),
+  );
   t.like(await waitForBackfill(db, series.backfill_id), { state: 'completed' });
-  const recorded = await waitFor(async () => {
-    const { rows } = await db.pool.query(
-      `select r.name::text as repo, p.value from series_points p join repositories r on r.id = p.repo_id
+  const recorded = await waitFor(
+    async () => {
+      const { rows } = await db.pool.query(
+        `select r.name::text as repo, p.value from series_points p join repositories r on r.id = p.repo_id
         where p.series_id = $1 and p.time > now() - interval '1 hour' order by 1`,
-      [series.series_id],
-    );
-    return rows.length ? rows : undefined;
-  }, 60_000, 'the live recording');
-  t.deepEqual(recorded.map((r) => r.repo), ['acme/repo0'], 'the recording counts only acme/');
+        [series.series_id],
+      );
+      return rows.length ? rows : undefined;
+    },
+    60_000,
+    'the live recording',
+  );
+  t.deepEqual(
+    recorded.map((r) => r.repo),
+    ['acme/repo0'],
+    'the recording counts only acme/',
+  );
   const history = await historicalPoints(db, series.series_id);
   t.true(history.length > 3, `${history.length} historical points`);
-  t.deepEqual(history, await expectedPoints(db, series.id, acme, 'TODO'), 'the backfill counts only acme/, as git grep does there');
-  t.is(Number(history.at(-1)!.split('|')[2]), recorded[0].value, 'the newest backfilled sample equals the live recording');
+  t.deepEqual(
+    history,
+    await expectedPoints(db, series.id, acme, 'TODO'),
+    'the backfill counts only acme/, as git grep does there',
+  );
+  t.is(
+    Number(history.at(-1)!.split('|')[2]),
+    recorded[0].value,
+    'the newest backfilled sample equals the live recording',
+  );
 });
 
 test('every backfilled value equals git grep at the commit resolved for its time; earlier times have no points', async (t) => {
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 2);
   await startTestWorker(t, db.connectionString, { backfillPageSize: 1 });
-  const series = await createInsight(db, 'TODO', repos.map((r) => r.name));
+  const series = await createInsight(
+    db,
+    'TODO',
+    repos.map((r) => r.name),
+  );
   const done = await waitForBackfill(db, series.backfill_id);
   t.like(done, { state: 'completed', job_state: 'completed', repositories: 2, repositories_done: 2, errors: 0 });
   t.is(Number(done.percent_complete), 100);
 
   const expected = await expectedPoints(db, series.id, repos, 'TODO');
-  t.deepEqual(await historicalPoints(db, series.series_id), expected.sort((a, b) => a.localeCompare(b)));
+  t.deepEqual(
+    await historicalPoints(db, series.series_id),
+    expected.sort((a, b) => a.localeCompare(b)),
+  );
   t.true(expected.length > 10, `${expected.length} non-zero points`);
 
-  const times = await db.pool.query(`select count(*)::int as n from insight_series_recording_times where insight_series_id = $1 and recording_time < now() - interval '1 hour'`, [series.id]);
+  const times = await db.pool.query(
+    `select count(*)::int as n from insight_series_recording_times where insight_series_id = $1 and recording_time < now() - interval '1 hour'`,
+    [series.id],
+  );
   t.is(times.rows[0].n, 12, 'twelve weekly samples');
   // Samples before the first commit (9.5 weeks ago: those 10, 11 and 12 weeks ago) have no points but read as 0.
   const early = await db.pool.query(
@@ -191,12 +253,21 @@ test('every backfilled value equals git grep at the commit resolved for its time
        from insight_view_data((select v from insight_view v join insight_view_series vs on vs.insight_view_id = v.id where vs.insight_series_id = $1))`,
     [series.id],
   );
-  const sums = await db.pool.query(`select time, sum(value) as value from series_points where series_id = $1 group by time`, [series.series_id]);
+  const sums = await db.pool.query(
+    `select time, sum(value) as value from series_points where series_id = $1 group by time`,
+    [series.series_id],
+  );
   const sumAt = new Map(sums.rows.map((row) => [row.time.getTime(), row.value]));
   const historical = line.rows.filter((row) => row.time < Date.now() - 3_600_000);
   t.is(historical.length, 12);
-  t.deepEqual(historical.map((row) => row.value), historical.map((row) => sumAt.get(row.time.getTime()) ?? 0));
-  t.true(historical.some((row) => row.value > 0), 'the history is not all zeros');
+  t.deepEqual(
+    historical.map((row) => row.value),
+    historical.map((row) => sumAt.get(row.time.getTime()) ?? 0),
+  );
+  t.true(
+    historical.some((row) => row.value > 0),
+    'the history is not all zeros',
+  );
 
   const stamps = await db.pool.query(
     `select s.backfill_completed_at is not null as series_done, i.completed_at is not null as iterator_done, j.started_at is not null as started,
@@ -205,7 +276,14 @@ test('every backfilled value equals git grep at the commit resolved for its time
        join insights_background_jobs j on j.backfill_id = b.id where s.id = $1`,
     [series.id],
   );
-  t.deepEqual(stamps.rows[0], { series_done: true, iterator_done: true, started: true, finished: true, worker: true, logged: true });
+  t.deepEqual(stamps.rows[0], {
+    series_done: true,
+    iterator_done: true,
+    started: true,
+    finished: true,
+    worker: true,
+    logged: true,
+  });
 });
 
 test('a cheap backfill queued after an expensive one has started completes first', async (t) => {
@@ -216,7 +294,11 @@ test('a cheap backfill queued after an expensive one has started completes first
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 16);
   const [cheapRepo] = await registerRepositories(t, db, 1, 'cheap/repo');
-  const expensive = await createInsight(db, '/TODO\\s+\\w+/', repos.map((r) => r.name));
+  const expensive = await createInsight(
+    db,
+    '/TODO\\s+\\w+/',
+    repos.map((r) => r.name),
+  );
   // The cheap one is created while the expensive one works on its third page.
   const hold = await holdBackfillAt(t, db, expensive.id, 3);
   await startTestWorker(t, db.connectionString, { concurrency: 1, backfillPageSize: 1 });
@@ -226,7 +308,10 @@ test('a cheap backfill queued after an expensive one has started completes first
   const cheapDone = await waitForBackfill(db, cheap.backfill_id, ['completed', 'failed'], 120_000);
   const expensiveNow = await backfillState(db, expensive.backfill_id);
   t.is(cheapDone.state, 'completed');
-  t.true(expensiveNow.repositories_done < 16, `the expensive one had done ${expensiveNow.repositories_done}/16 when the cheap one finished`);
+  t.true(
+    expensiveNow.repositories_done < 16,
+    `the expensive one had done ${expensiveNow.repositories_done}/16 when the cheap one finished`,
+  );
   const expensiveDone = await waitForBackfill(db, expensive.backfill_id, ['completed', 'failed'], 240_000);
   t.true(cheapDone.finished_at < expensiveDone.finished_at);
 });
@@ -235,8 +320,17 @@ test('a worker killed with SIGKILL mid-backfill: another finishes it with exactl
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 40);
   const dataDir = tempDir(t);
-  const env = cliEnv({ DATABASE_URL: db.connectionString, DATA_DIR: dataDir, BACKFILL_PAGE_SIZE: '1', WORKER_CONCURRENCY: '1' });
-  const series = await createInsight(db, 'TODO', repos.map((r) => r.name));
+  const env = cliEnv({
+    DATABASE_URL: db.connectionString,
+    DATA_DIR: dataDir,
+    BACKFILL_PAGE_SIZE: '1',
+    WORKER_CONCURRENCY: '1',
+  });
+  const series = await createInsight(
+    db,
+    'TODO',
+    repos.map((r) => r.name),
+  );
   const hold = await holdBackfillAt(t, db, series.id, 21);
   const first = startCli(['worker'], env);
   t.teardown(() => {
@@ -258,14 +352,19 @@ test('a worker killed with SIGKILL mid-backfill: another finishes it with exactl
     if (second.child.exitCode === null) second.child.kill('SIGKILL');
   });
   const done = await waitForBackfill(db, series.backfill_id, ['completed'], 90_000);
-  t.log(`finished ${Math.round((Date.now() - started) / 1000)} s after the second worker started; resets: ${done.num_resets}`);
+  t.log(
+    `finished ${Math.round((Date.now() - started) / 1000)} s after the second worker started; resets: ${done.num_resets}`,
+  );
   second.child.kill('SIGTERM');
   await second.exited;
   t.true(Date.now() - started < 90_000);
   t.is(done.repositories_done, 40);
   t.true(done.num_resets >= 1, 'the dead worker was released');
   const expected = await expectedPoints(db, series.id, repos, 'TODO');
-  t.deepEqual(await historicalPoints(db, series.series_id), expected.sort((a, b) => a.localeCompare(b)));
+  t.deepEqual(
+    await historicalPoints(db, series.series_id),
+    expected.sort((a, b) => a.localeCompare(b)),
+  );
 });
 
 test('two worker processes with separate data directories share one backfill and store the points one worker would', async (t) => {
@@ -273,18 +372,33 @@ test('two worker processes with separate data directories share one backfill and
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 40);
   // One repository per page and a step per page: each next step goes to whichever worker takes it.
-  const env = cliEnv({ DATABASE_URL: db.connectionString, BACKFILL_PAGE_SIZE: '1', BACKFILL_TIME_BUDGET_SECONDS: '0.001', WORKER_CONCURRENCY: '1' });
+  const env = cliEnv({
+    DATABASE_URL: db.connectionString,
+    BACKFILL_PAGE_SIZE: '1',
+    BACKFILL_TIME_BUDGET_SECONDS: '0.001',
+    WORKER_CONCURRENCY: '1',
+  });
   // Each on its own data directory, as on two hosts: each clones the mirrors it needs.
-  const workers = [startCli(['worker'], { ...env, DATA_DIR: tempDir(t) }), startCli(['worker'], { ...env, DATA_DIR: tempDir(t) })];
+  const workers = [
+    startCli(['worker'], { ...env, DATA_DIR: tempDir(t) }),
+    startCli(['worker'], { ...env, DATA_DIR: tempDir(t) }),
+  ];
   t.teardown(() => {
     for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
   });
   for (const worker of workers) await worker.waitForOutput(/worker is running/);
-  const series = await createInsight(db, 'TODO', repos.map((r) => r.name));
+  const series = await createInsight(
+    db,
+    'TODO',
+    repos.map((r) => r.name),
+  );
 
   const done = await waitForBackfill(db, series.backfill_id, ['completed'], 120_000);
   t.is(done.repositories_done, 40);
-  const { rows } = await db.pool.query<{ logs: Array<{ message: string }> }>('select execution_logs as logs from insights_background_jobs where backfill_id = $1', [series.backfill_id]);
+  const { rows } = await db.pool.query<{ logs: Array<{ message: string }> }>(
+    'select execution_logs as logs from insights_background_jobs where backfill_id = $1',
+    [series.backfill_id],
+  );
   const pagesBy = new Map<string, number>();
   for (const { message } of rows[0]!.logs) {
     const worker = message.match(/^page of \d+ repositories by worker (\S+):/)?.[1];
@@ -292,8 +406,15 @@ test('two worker processes with separate data directories share one backfill and
   }
   t.log(`pages by worker: ${JSON.stringify(Object.fromEntries(pagesBy))}`);
   t.is(pagesBy.size, 2, 'both workers recorded pages');
-  t.is([...pagesBy.values()].reduce((a, b) => a + b, 0), 40, 'one page per repository: none done twice');
-  t.deepEqual(await historicalPoints(db, series.series_id), (await expectedPoints(db, series.id, repos, 'TODO')).sort((a, b) => a.localeCompare(b)));
+  t.is(
+    [...pagesBy.values()].reduce((a, b) => a + b, 0),
+    40,
+    'one page per repository: none done twice',
+  );
+  t.deepEqual(
+    await historicalPoints(db, series.series_id),
+    (await expectedPoints(db, series.id, repos, 'TODO')).sort((a, b) => a.localeCompare(b)),
+  );
   for (const worker of workers) worker.child.kill('SIGTERM');
   for (const worker of workers) t.like(await worker.exited, { code: 0 });
 });
@@ -301,7 +422,11 @@ test('two worker processes with separate data directories share one backfill and
 test('cancel stops between pages and retry resumes to the same points', async (t) => {
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 20);
-  const series = await createInsight(db, 'TODO', repos.map((r) => r.name));
+  const series = await createInsight(
+    db,
+    'TODO',
+    repos.map((r) => r.name),
+  );
   const hold = await holdBackfillAt(t, db, series.id, 6);
   await startTestWorker(t, db.connectionString, { backfillPageSize: 1, concurrency: 1 });
   await hold.reached();
@@ -311,12 +436,17 @@ test('cancel stops between pages and retry resumes to the same points', async (t
   const canceled = await waitForBackfill(db, series.backfill_id, ['failed']);
   t.is(canceled.job_state, 'canceled');
   t.is(canceled.repositories_done, 6);
-  await t.throwsAsync(db.pool.query('select insights_core.backfill_cancel($1)', [series.backfill_id]), { message: /is not running or queued/ });
+  await t.throwsAsync(db.pool.query('select insights_core.backfill_cancel($1)', [series.backfill_id]), {
+    message: /is not running or queued/,
+  });
 
   await db.pool.query('select insights_core.backfill_retry($1)', [series.backfill_id]);
   const done = await waitForBackfill(db, series.backfill_id, ['completed']);
   t.like(done, { job_state: 'completed', repositories_done: 20, cancel: false });
-  t.deepEqual(await historicalPoints(db, series.series_id), (await expectedPoints(db, series.id, repos, 'TODO')).sort((a, b) => a.localeCompare(b)));
+  t.deepEqual(
+    await historicalPoints(db, series.series_id),
+    (await expectedPoints(db, series.id, repos, 'TODO')).sort((a, b) => a.localeCompare(b)),
+  );
 });
 
 test('front and back reorder queued backfills by cost bucket and Graphile Worker priority', async (t) => {
@@ -324,8 +454,16 @@ test('front and back reorder queued backfills by cost bucket and Graphile Worker
   await registerRepositories(t, db, 3);
   // No worker: plan the three backfills by hand, as a DBA could.
   const ids: number[] = [];
-  for (const [query, complexity] of [['a', 1], ['/b/', 2], ['c', 1]] as const) {
-    const series = await createInsight(db, query, ['acme/repo0', 'acme/repo1', 'acme/repo2'].slice(0, complexity === 2 ? 3 : 1));
+  for (const [query, complexity] of [
+    ['a', 1],
+    ['/b/', 2],
+    ['c', 1],
+  ] as const) {
+    const series = await createInsight(
+      db,
+      query,
+      ['acme/repo0', 'acme/repo1', 'acme/repo2'].slice(0, complexity === 2 ? 3 : 1),
+    );
     await db.pool.query('select insights_core.backfill_plan($1, $2, 104)', [series.backfill_id, complexity]);
     ids.push(series.backfill_id);
   }
@@ -337,7 +475,12 @@ test('front and back reorder queued backfills by cost bucket and Graphile Worker
       )
     ).rows;
   const buckets = async () =>
-    Object.fromEntries((await db.pool.query('select backfill_id, cost_bucket from backfill_status order by 1')).rows.map((r) => [r.backfill_id, r.cost_bucket]));
+    Object.fromEntries(
+      (await db.pool.query('select backfill_id, cost_bucket from backfill_status order by 1')).rows.map((r) => [
+        r.backfill_id,
+        r.cost_bucket,
+      ]),
+    );
   t.deepEqual((await buckets())[ids[1]!], 4, 'the regexp over three repositories is the most expensive');
 
   await db.pool.query('select insights_core.backfill_move_to_front($1)', [ids[1]]);
@@ -350,7 +493,9 @@ test('front and back reorder queued backfills by cost bucket and Graphile Worker
   t.true(after[ids[1]!] < 4 && after[ids[2]!] < 4);
   const queue = await order();
   t.is(queue[queue.length - 1].id, ids[0], 'moved to the back of the Graphile Worker queue');
-  await t.throwsAsync(db.pool.query('select insights_core.backfill_move_to_front(999999)'), { message: 'no backfill with id 999999' });
+  await t.throwsAsync(db.pool.query('select insights_core.backfill_move_to_front(999999)'), {
+    message: 'no backfill with id 999999',
+  });
 });
 
 test('a malformed backfill payload fails that job with a message naming the field and harms nothing else', async (t) => {
@@ -376,7 +521,9 @@ test('a malformed backfill payload fails that job with a message naming the fiel
 test('a failing repository is retried after the main pass and given up after three failures with incomplete points', async (t) => {
   const db = await useTestDatabase(t);
   const repos = await registerRepositories(t, db, 1);
-  const broken = await db.pool.query(`select (insights_core.register_repository('/nonexistent/broken.git', 'acme/broken')).id`);
+  const broken = await db.pool.query(
+    `select (insights_core.register_repository('/nonexistent/broken.git', 'acme/broken')).id`,
+  );
   await startTestWorker(t, db.connectionString, { backfillPageSize: 1 });
   const series = await createInsight(db, 'TODO', ['acme/repo0', 'acme/broken']);
   const done = await waitForBackfill(db, series.backfill_id);
@@ -393,7 +540,10 @@ test('a failing repository is retried after the main pass and given up after thr
     [series.id],
   );
   t.deepEqual(incomplete.rows, [{ reason: 'generic', repo_id: broken.rows[0].id, times: 12 }]);
-  t.deepEqual(await historicalPoints(db, series.series_id), (await expectedPoints(db, series.id, repos, 'TODO')).sort((a, b) => a.localeCompare(b)));
+  t.deepEqual(
+    await historicalPoints(db, series.series_id),
+    (await expectedPoints(db, series.id, repos, 'TODO')).sort((a, b) => a.localeCompare(b)),
+  );
 });
 
 test('more failing repositories than max(50, 5 %) fail the backfill with exceeds-error-limit', async (t) => {
@@ -401,7 +551,10 @@ test('more failing repositories than max(50, 5 %) fail the backfill with exceeds
   await registerRepositories(t, db, 1);
   const names = ['acme/repo0'];
   for (let i = 0; i < 51; i++) {
-    await db.pool.query(`select insights_core.register_repository($1, $2)`, [`/nonexistent/broken${i}.git`, `broken/${i}`]);
+    await db.pool.query(`select insights_core.register_repository($1, $2)`, [
+      `/nonexistent/broken${i}.git`,
+      `broken/${i}`,
+    ]);
     names.push(`broken/${i}`);
   }
   await startTestWorker(t, db.connectionString, { backfillPageSize: 20 });

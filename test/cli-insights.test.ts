@@ -9,13 +9,19 @@ import { createFixtureRepository, tempDir } from './fixtures/git-repository.ts';
 test('repos add, list and sync; insight create; series points', async (t) => {
   const db = await useTestDatabase(t);
   const dir = tempDir(t);
-  const repo = createFixtureRepository(`${dir}/api.git`, [{ date: '2024-01-01T00:00:00Z', files: { 'a.ts': 'TODO x\n// todo\n', 'b.go': 'TODO\n' } }]);
+  const repo = createFixtureRepository(`${dir}/api.git`, [
+    { date: '2024-01-01T00:00:00Z', files: { 'a.ts': 'TODO x\n// todo\n', 'b.go': 'TODO\n' } },
+  ]);
   const env = cliEnv({ DATABASE_URL: db.connectionString, DATA_DIR: `${dir}/data` });
 
   const added = await runCli(['repos', 'add', repo.path, '--name', 'acme/api', '--json'], env);
   t.is(added.code, 0, added.stderr);
   const addedJson = JSON.parse(added.stdout);
-  t.like(addedJson, { name: 'acme/api', clone_url: repo.path, sync: { ok: true, branch: 'main', head: repo.commits[0] } });
+  t.like(addedJson, {
+    name: 'acme/api',
+    clone_url: repo.path,
+    sync: { ok: true, branch: 'main', head: repo.commits[0] },
+  });
 
   const list = await runCli(['repos', 'list', '--json'], env);
   t.like(JSON.parse(list.stdout)[0], { name: 'acme/api', default_branch: 'main', last_fetch_error: null });
@@ -31,13 +37,31 @@ test('repos add, list and sync; insight create; series points', async (t) => {
   const bad = await runCli(['insight', 'create', '--title', 'x', '--series', 'todos=TODO lnag:go'], env);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /series 1 \("TODO lnag:go"\): unknown filter `lnag:` at 5; did you mean `lang:`\?/);
-  const badInterval = await runCli(['insight', 'create', '--title', 'x', '--series', 'TODO', '--interval', 'fortnightly'], env);
+  const badInterval = await runCli(
+    ['insight', 'create', '--title', 'x', '--series', 'TODO', '--interval', 'fortnightly'],
+    env,
+  );
   t.is(badInterval.code, 2);
   t.regex(badInterval.stderr, /invalid interval "fortnightly"/);
   const views = await db.pool.query('select count(*)::int as n from insight_view');
   t.is(views.rows[0].n, 0, 'rejected insights write nothing');
 
-  const created = await runCli(['insight', 'create', '--title', 'TODOs', '--series', 'todos=TODO', '--repos', 'acme/api', '--interval', '1w', '--json'], env);
+  const created = await runCli(
+    [
+      'insight',
+      'create',
+      '--title',
+      'TODOs',
+      '--series',
+      'todos=TODO',
+      '--repos',
+      'acme/api',
+      '--interval',
+      '1w',
+      '--json',
+    ],
+    env,
+  );
   t.is(created.code, 0, created.stderr);
   const insight = JSON.parse(created.stdout);
   t.like(insight, { title: 'TODOs', interval: { unit: 'WEEK', value: 1 } });
@@ -53,7 +77,9 @@ test('repos add, list and sync; insight create; series points', async (t) => {
   });
   t.deepEqual(
     // Sorted by kind: the two jobs may run in either order, and the points are listed by time.
-    points.map(({ kind, repository, value }) => ({ kind, repository, value })).sort((a, b) => a.kind.localeCompare(b.kind)),
+    points
+      .map(({ kind, repository, value }) => ({ kind, repository, value }))
+      .sort((a, b) => a.kind.localeCompare(b.kind)),
     [
       { kind: 'recording', repository: 'acme/api', value: 3 },
       { kind: 'snapshot', repository: 'acme/api', value: 3 },
@@ -75,17 +101,40 @@ test('insight create --wait shows backfill progress as plain lines; backfill sta
   t.is((await runCli(['repos', 'add', repo.path, '--name', 'acme/api', '--no-sync'], env)).code, 0);
   await startTestWorker(t, db.connectionString);
 
-  const created = await runCli(['insight', 'create', '--title', 'T', '--series', 'TODO', '--repos', 'acme/api', '--interval', '1w', '--wait', '--json'], env);
+  const created = await runCli(
+    [
+      'insight',
+      'create',
+      '--title',
+      'T',
+      '--series',
+      'TODO',
+      '--repos',
+      'acme/api',
+      '--interval',
+      '1w',
+      '--wait',
+      '--json',
+    ],
+    env,
+  );
   t.is(created.code, 0, created.stderr);
   t.like(JSON.parse(created.stdout), { backfilled: true });
   // Not a terminal: one plain line per change, ending at 100 %.
-  t.regex(created.stderr, /^backfill \[#{30}\] 100%  1\/1 repositories$/m);
+  t.regex(created.stderr, /^backfill \[#{30}\] 100% {2}1\/1 repositories$/m);
   t.false(created.stderr.includes('\r'));
 
   const status = await runCli(['backfill', 'status', '--all', '--json'], env);
   t.is(status.code, 0);
   const [row] = JSON.parse(status.stdout);
-  t.like(row, { state: 'completed', job_state: 'completed', repositories: 1, repositories_done: 1, errors: 0, percent_complete: '100.0' });
+  t.like(row, {
+    state: 'completed',
+    job_state: 'completed',
+    repositories: 1,
+    repositories_done: 1,
+    errors: 0,
+    percent_complete: '100.0',
+  });
 
   const id = String(row.backfill_id);
   for (const action of ['front', 'back']) t.is((await runCli(['backfill', action, id], env)).code, 0, action);
@@ -94,7 +143,11 @@ test('insight create --wait shows backfill progress as plain lines; backfill sta
   // Restarted: processing again, or already completed again by the running worker.
   t.true(['processing', 'completed'].includes(JSON.parse(retried.stdout).state));
   t.is(JSON.parse(retried.stdout).num_resets, 1, 'the iterator was restarted');
-  await waitFor(async () => (await db.pool.query(`select 1 as ok from backfill_status where state = 'completed' and job_state = 'completed'`)).rows[0]);
+  await waitFor(
+    async () =>
+      (await db.pool.query(`select 1 as ok from backfill_status where state = 'completed' and job_state = 'completed'`))
+        .rows[0],
+  );
   const cancel = await runCli(['backfill', 'cancel', '999'], env);
   t.is(cancel.code, 1);
   t.regex(cancel.stderr, /backfill 999 is not running or queued/);

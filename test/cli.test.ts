@@ -44,14 +44,20 @@ test('usage errors exit 2 with a message; configuration errors exit 1 naming the
 
   const badFlagValue = await runCli(['worker', '--concurrency', '0']);
   t.is(badFlagValue.code, 1);
-  t.is(badFlagValue.stderr.trim(), 'code-insights: Invalid configuration: WORKER_CONCURRENCY must be at least 1 (got "0")');
+  t.is(
+    badFlagValue.stderr.trim(),
+    'code-insights: Invalid configuration: WORKER_CONCURRENCY must be at least 1 (got "0")',
+  );
 });
 
 test('an unreachable database is a clear error, not a hang', async (t) => {
   const started = Date.now();
   const result = await runCli(['migrate'], cliEnv({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' }));
   t.is(result.code, 1);
-  t.regex(result.stderr, /cannot connect to the database at postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED/);
+  t.regex(
+    result.stderr,
+    /cannot connect to the database at postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED/,
+  );
   t.true(Date.now() - started < 45_000);
 });
 
@@ -60,7 +66,9 @@ test('migrate installs Graphile Worker and the schema on an empty database, and 
   t.teardown(() => dropTestDatabase(db.name));
   const first = await runCli(['migrate'], cliEnv({ DATABASE_URL: db.connectionString }));
   t.is(first.code, 0, first.stderr);
-  const committed = fs.readdirSync(path.join(projectRoot, 'migrations', 'committed')).filter((f) => f.endsWith('.sql')).length;
+  const committed = fs
+    .readdirSync(path.join(projectRoot, 'migrations', 'committed'))
+    .filter((f) => f.endsWith('.sql')).length;
   t.regex(first.stderr, new RegExp(`applied ${committed} migration\\(s\\)`));
   const second = await runCli(['migrate'], cliEnv({ DATABASE_URL: db.connectionString }));
   t.is(second.code, 0, second.stderr);
@@ -72,7 +80,9 @@ test('migrate installs Graphile Worker and the schema on an empty database, and 
     await client.query(`select graphile_worker.add_job('prune_task_runs', '{}'::json)`);
     const job = await client.query(`select task_identifier from graphile_worker.jobs`);
     t.deepEqual(job.rows, [{ task_identifier: 'prune_task_runs' }]);
-    const tables = await client.query(`select count(*)::int as n from information_schema.tables where table_schema = 'public'`);
+    const tables = await client.query(
+      `select count(*)::int as n from information_schema.tables where table_schema = 'public'`,
+    );
     t.true(tables.rows[0].n >= 21);
   } finally {
     await client.end();

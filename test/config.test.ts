@@ -16,7 +16,13 @@ test('defaults: embedded database in <project>/data, port 4000, 4 jobs, info log
 
 test('environment values are parsed and flags override them', (t) => {
   const config = loadConfig(
-    { PORT: '8080', WORKER_CONCURRENCY: '8', LOG_LEVEL: 'DEBUG', DATA_DIR: 'relative/dir', DATABASE_URL: 'postgres://u@h/db' },
+    {
+      PORT: '8080',
+      WORKER_CONCURRENCY: '8',
+      LOG_LEVEL: 'DEBUG',
+      DATA_DIR: 'relative/dir',
+      DATABASE_URL: 'postgres://u@h/db',
+    },
     { PORT: '9090' },
   );
   t.is(config.PORT, 9090);

@@ -16,7 +16,9 @@ test('a job added with graphile_worker.add_job runs and is logged in task_runs',
 
   await db.pool.query(`select graphile_worker.add_job('prune_task_runs', '{"keep_days": 30}'::json)`);
   const run = await waitFor(async () => {
-    const { rows } = await db.pool.query(`select * from task_runs where task_name = 'prune_task_runs' and status <> 'running' and graphile_job_id is not null`);
+    const { rows } = await db.pool.query(
+      `select * from task_runs where task_name = 'prune_task_runs' and status <> 'running' and graphile_job_id is not null`,
+    );
     return rows[0];
   });
   t.is(run.status, 'succeeded');
@@ -34,7 +36,9 @@ test('a job added with graphile_worker.add_job runs and is logged in task_runs',
     { task_name: 'other_task', old: true },
     { task_name: 'prune_task_runs', old: false },
   ]);
-  const jobs = await db.pool.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'prune_task_runs'`);
+  const jobs = await db.pool.query(
+    `select count(*)::int as n from graphile_worker.jobs where task_identifier = 'prune_task_runs'`,
+  );
   t.is(jobs.rows[0].n, 0, 'a successful job leaves the queue');
   t.true(worker.status.jobsSucceeded >= 1);
 });
@@ -47,10 +51,15 @@ test('a malformed payload fails its job with a message naming the field, once, a
   await db.pool.query(`select graphile_worker.add_job('prune_task_runs', '{}'::json)`);
 
   const runs = await waitFor(async () => {
-    const { rows } = await db.pool.query(`select status, error from task_runs where task_name = 'prune_task_runs' and status <> 'running' order by id`);
+    const { rows } = await db.pool.query(
+      `select status, error from task_runs where task_name = 'prune_task_runs' and status <> 'running' order by id`,
+    );
     return rows.length === 3 ? rows : undefined;
   });
-  const errors = runs.filter((r) => r.status === 'failed').map((r) => r.error).sort();
+  const errors = runs
+    .filter((r) => r.status === 'failed')
+    .map((r) => r.error)
+    .sort();
   t.deepEqual(errors, [
     'prune_task_runs: invalid payload: keep_days: must be a number of days',
     'prune_task_runs: invalid payload: unknown field "keepdays"',

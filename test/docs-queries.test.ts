@@ -13,7 +13,10 @@ test('every GraphQL example in docs/api.md is valid against the schema', async (
   const server = await startTestServer(t, db.connectionString, { jwtSecret: secret });
   const doc = fs.readFileSync(path.join(projectRoot, 'docs', 'api.md'), 'utf8');
   const block = doc.match(/```graphql\n([\s\S]*?)```/)![1]!;
-  const queries = block.split(/\n(?=# \d+\.)/).map((q) => q.replace(/^#.*\n/, '').trim()).filter(Boolean);
+  const queries = block
+    .split(/\n(?=# \d+\.)/)
+    .map((q) => q.replace(/^#.*\n/, '').trim())
+    .filter(Boolean);
   t.is(queries.length, 5);
   const token = await issueToken({ userId: 1, orgIds: [], admin: false, ttl: '5m' }, secret);
   for (const query of queries) {

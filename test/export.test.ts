@@ -21,29 +21,57 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\r' && text[i + 1] === '\n') row.push(field), rows.push(row), (row = []), (field = ''), i++;
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
   }
   return rows;
 }
 
 async function viewWithHistory(db: TestDatabase) {
-  const api = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/api.git', 'acme/api')).id`)).rows[0].id;
-  const web = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/web.git', 'acme/web')).id`)).rows[0].id;
-  const view = (await db.pool.query(
-    `select id from insights_core.create_line_insight('Debt, "quoted"', '[{"query": "TODO", "label": "todos"}, {"query": "/v(\\\\d)/", "label": "versions", "capture_groups": true}]', array['acme/api', 'acme/web'], null, 'WEEK', 1, null, 1)`,
-  )).rows[0].id as number;
-  const { rows } = await db.pool.query(`select insight_series_id as id from insight_view_series where insight_view_id = $1 order by 1`, [view]);
+  const api = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/api.git', 'acme/api')).id`))
+    .rows[0].id;
+  const web = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/web.git', 'acme/web')).id`))
+    .rows[0].id;
+  const view = (
+    await db.pool.query(
+      `select id from insights_core.create_line_insight('Debt, "quoted"', '[{"query": "TODO", "label": "todos"}, {"query": "/v(\\\\d)/", "label": "versions", "capture_groups": true}]', array['acme/api', 'acme/web'], null, 'WEEK', 1, null, 1)`,
+    )
+  ).rows[0].id as number;
+  const { rows } = await db.pool.query(
+    `select insight_series_id as id from insight_view_series where insight_view_id = $1 order by 1`,
+    [view],
+  );
   const [todos, versions] = rows.map((r) => r.id as number);
   const record = (series: number, time: string, points: object[], snapshot = false) =>
-    db.pool.query(`select insights_core.store_series_recording($1, $2, $3, $4::jsonb)`, [series, time, snapshot, JSON.stringify(points)]);
-  for (let n = 0; n < 6; n++) await record(todos!, week(n), [{ repo_id: api, value: n + 1 }, { repo_id: web, value: 10 }]);
-  await record(versions!, week(5), [{ repo_id: api, value: 2, capture: '1' }, { repo_id: web, value: 3, capture: 'a,"b"' }]);
+    db.pool.query(`select insights_core.store_series_recording($1, $2, $3, $4::jsonb)`, [
+      series,
+      time,
+      snapshot,
+      JSON.stringify(points),
+    ]);
+  for (let n = 0; n < 6; n++)
+    await record(todos!, week(n), [
+      { repo_id: api, value: n + 1 },
+      { repo_id: web, value: 10 },
+    ]);
+  await record(versions!, week(5), [
+    { repo_id: api, value: 2, capture: '1' },
+    { repo_id: web, value: 3, capture: 'a,"b"' },
+  ]);
   await record(todos!, new Date().toISOString(), [{ repo_id: web, value: 42 }], true);
   await db.pool.query(`select insights_core.archive_series_points($1, 2)`, [todos]);
   return view;
@@ -63,7 +91,16 @@ async function expectedRows(db: TestDatabase, view: number, exclude?: RegExp) {
   );
   return rows
     .filter((r) => !exclude || !exclude.test(r.repository))
-    .map((r) => [r.title, r.label, r.query, r.time.toISOString(), r.repository, String(r.value), r.capture ?? '', r.kind])
+    .map((r) => [
+      r.title,
+      r.label,
+      r.query,
+      r.time.toISOString(),
+      r.repository,
+      String(r.value),
+      r.capture ?? '',
+      r.kind,
+    ])
     .sort((a, b) => a.join('\u0001').localeCompare(b.join('\u0001')));
 }
 
@@ -72,7 +109,9 @@ test('the HTTP export has every live, archived and snapshot point, for those who
   const view = await viewWithHistory(db);
   const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
   const download = async (token?: string) => {
-    const response = await fetch(`${server.url}/export/views/${view}.csv`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const response = await fetch(`${server.url}/export/views/${view}.csv`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
     return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
   };
   const mine = await download(await issueToken({ userId: 1, orgIds: [], admin: false, ttl: '5m' }, SECRET));
@@ -82,19 +121,35 @@ test('the HTTP export has every live, archived and snapshot point, for those who
   t.deepEqual(header, ['title', 'series_label', 'query', 'time', 'repository', 'value', 'capture', 'kind']);
   const expected = await expectedRows(db, view);
   t.is(expected.length, 6 * 2 + 2 + 1);
-  t.deepEqual([...rows].sort((a, b) => a.join('\u0001').localeCompare(b.join('\u0001'))), expected);
+  t.deepEqual(
+    [...rows].sort((a, b) => a.join('\u0001').localeCompare(b.join('\u0001'))),
+    expected,
+  );
   t.deepEqual([...new Set(rows.map((r) => r[7]))].sort(), ['archived', 'live', 'snapshot']);
 
   await db.pool.query(`update insight_view set default_filter_exclude_repo_regex = 'WEB' where id = $1`, [view]);
-  const filtered = parseCsv((await download(await issueToken({ userId: 1, orgIds: [], admin: false, ttl: '5m' }, SECRET))).text).slice(1);
-  t.deepEqual(filtered.sort((a, b) => a.join('\u0001').localeCompare(b.join('\u0001'))), await expectedRows(db, view, /web/i), 'the view filter applies');
+  const filtered = parseCsv(
+    (await download(await issueToken({ userId: 1, orgIds: [], admin: false, ttl: '5m' }, SECRET))).text,
+  ).slice(1);
+  t.deepEqual(
+    filtered.sort((a, b) => a.join('\u0001').localeCompare(b.join('\u0001'))),
+    await expectedRows(db, view, /web/i),
+    'the view filter applies',
+  );
 
   const other = await download(await issueToken({ userId: 2, orgIds: [], admin: false, ttl: '5m' }, SECRET));
   t.deepEqual([other.status, other.text], [404, `no insight view ${view} that you may see\n`]);
   t.is((await download()).status, 404, 'anonymous: no global grant');
-  const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setExpirationTime('5m')
+  const forged = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('1')
+    .setExpirationTime('5m')
     .sign(new TextEncoder().encode('some-other-secret-that-is-long-enough-x'));
-  t.deepEqual(await download(forged), { status: 401, type: 'text/plain; charset=utf-8', text: 'invalid token: bad signature\n' });
+  t.deepEqual(await download(forged), {
+    status: 401,
+    type: 'text/plain; charset=utf-8',
+    text: 'invalid token: bad signature\n',
+  });
 });
 
 test('insight export writes the same CSV from the CLI', async (t) => {
@@ -106,8 +161,14 @@ test('insight export writes the same CSV from the CLI', async (t) => {
   t.is(written.code, 0, written.stderr);
   t.regex(written.stderr, /wrote 15 row\(s\) to /);
   const rows = parseCsv(fs.readFileSync(`${dir}/view.csv`, 'utf8')).slice(1);
-  t.deepEqual(rows.sort((a, b) => a.join('\u0001').localeCompare(b.join('\u0001'))), await expectedRows(db, view));
-  t.true(rows.some((r) => r[6] === 'a,"b"'), 'quoted fields survive');
+  t.deepEqual(
+    rows.sort((a, b) => a.join('\u0001').localeCompare(b.join('\u0001'))),
+    await expectedRows(db, view),
+  );
+  t.true(
+    rows.some((r) => r[6] === 'a,"b"'),
+    'quoted fields survive',
+  );
 
   const unknown = await runCli(['insight', 'export', 'nope'], env);
   t.is(unknown.code, 2);

@@ -22,12 +22,23 @@ async function setup(t: import('ava').ExecutionContext, workerStatus?: () => Wor
 
 const graphql = async (url: string, query: string) => (await postGraphql(url, query)).body;
 
-const runningWorker: WorkerStatus = { state: 'running', concurrency: 2, hostname: 'test', jobsSucceeded: 0, jobsFailed: 0 };
+const runningWorker: WorkerStatus = {
+  state: 'running',
+  concurrency: 2,
+  hostname: 'test',
+  jobsSucceeded: 0,
+  jobsFailed: 0,
+};
 
 test('GraphQL serves the schema; tables have no CRUD mutations', async (t) => {
   const { db, server } = await setup(t);
-  await db.pool.query(`insert into repositories (name, clone_url) values ('acme/api', '/srv/git/api'), ('acme/web', '/srv/git/web')`);
-  const result = await graphql(server.url, '{ allRepositories(orderBy: NAME_ASC) { totalCount nodes { name defaultBranch } } }');
+  await db.pool.query(
+    `insert into repositories (name, clone_url) values ('acme/api', '/srv/git/api'), ('acme/web', '/srv/git/web')`,
+  );
+  const result = await graphql(
+    server.url,
+    '{ allRepositories(orderBy: NAME_ASC) { totalCount nodes { name defaultBranch } } }',
+  );
   t.deepEqual(result, {
     data: {
       allRepositories: {
@@ -41,10 +52,16 @@ test('GraphQL serves the schema; tables have no CRUD mutations', async (t) => {
   });
   const repository = await graphql(server.url, '{ __type(name: "Repository") { fields { name } } }');
   const fields: string[] = repository.data.__type.fields.map((f: { name: string }) => f.name);
-  t.false(fields.includes('cloneUrl') || fields.includes('mirrorPath'), 'clone URLs may carry credentials: not in the API');
+  t.false(
+    fields.includes('cloneUrl') || fields.includes('mirrorPath'),
+    'clone URLs may carry credentials: not in the API',
+  );
   const introspection = await graphql(server.url, '{ __type(name: "Mutation") { fields { name } } }');
   const mutations: string[] = introspection.data.__type.fields.map((f: { name: string }) => f.name);
-  t.false(mutations.some((name) => /^(create|update|delete)Repository/.test(name)), 'no CRUD mutations on tables');
+  t.false(
+    mutations.some((name) => /^(create|update|delete)Repository/.test(name)),
+    'no CRUD mutations on tables',
+  );
   t.false(mutations.includes('registerRepository'), 'internal functions are not mutations');
 });
 
@@ -98,7 +115,11 @@ test('/healthz reports database, worker and queue state', async (t) => {
   t.is(overdue.status, 503);
   const late = (await overdue.json()) as any;
   t.false(late.scheduler.ok);
-  t.deepEqual(late.scheduler.overdue.map((o: any) => o.task), ['enqueue_due_recordings'], 'daily tasks are not due yet; sync_due_repos ran');
+  t.deepEqual(
+    late.scheduler.overdue.map((o: any) => o.task),
+    ['enqueue_due_recordings'],
+    'daily tasks are not due yet; sync_due_repos ran',
+  );
 });
 
 test('a taken port is a clear error', async (t) => {
@@ -106,9 +127,12 @@ test('a taken port is a clear error', async (t) => {
   const port = await occupyPort(t);
   const pool = createPool({ connectionString: db.connectionString, logger: quiet, max: 2 });
   t.teardown(() => pool.end());
-  await t.throwsAsync(startHttpServer({ pool, host: '127.0.0.1', port, logger: quiet, jwtSecret: TEST_SECRET, dataDir: '' }), {
-    message: `PORT ${port} is already in use on 127.0.0.1; set PORT to a free port (0 picks one)`,
-  });
+  await t.throwsAsync(
+    startHttpServer({ pool, host: '127.0.0.1', port, logger: quiet, jwtSecret: TEST_SECRET, dataDir: '' }),
+    {
+      message: `PORT ${port} is already in use on 127.0.0.1; set PORT to a free port (0 picks one)`,
+    },
+  );
 });
 
 test('every request has an id, returned and on its JSON log lines', async (t) => {
@@ -116,7 +140,14 @@ test('every request has an id, returned and on its JSON log lines', async (t) =>
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', format: 'json', write: (line) => void lines.push(line) });
   const pool = createPool({ connectionString: db.connectionString, logger: quiet, max: 2 });
-  const server = await startHttpServer({ pool, host: '127.0.0.1', port: 0, logger, jwtSecret: TEST_SECRET, dataDir: '' });
+  const server = await startHttpServer({
+    pool,
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+    jwtSecret: TEST_SECRET,
+    dataDir: '',
+  });
   t.teardown(async () => {
     await server.close();
     await pool.end();
@@ -132,7 +163,10 @@ test('every request has an id, returned and on its JSON log lines', async (t) =>
   t.regex(id, /^[0-9a-f-]{36}$/, 'an unusable id is replaced');
   await new Promise((resolve) => setTimeout(resolve, 50));
   const entries = lines.map((line) => JSON.parse(line));
-  t.like(entries.find((e) => e.request_id === 'req-42'), { level: 'info', scope: 'request', request_id: 'req-42' });
+  t.like(
+    entries.find((e) => e.request_id === 'req-42'),
+    { level: 'info', scope: 'request', request_id: 'req-42' },
+  );
   t.regex(entries.find((e) => e.request_id === 'req-42').message, /^POST \/graphql 200 [\d.]+ ms$/);
   t.is(entries.find((e) => e.request_id === id).level, 'debug', 'probes log at debug level');
   t.regex(entries.find((e) => e.request_id === id).message, /^GET \/healthz (200|503) /);
@@ -141,22 +175,37 @@ test('every request has an id, returned and on its JSON log lines', async (t) =>
 
 test('an unexpected GraphQL error is masked for the client and logged with the request id', (t) => {
   const lines: string[] = [];
-  const log = createLogger({ level: 'info', format: 'json', write: (line) => void lines.push(line) }).child('request', { request_id: 'req-7' });
-  const internal = new GraphQLError('boom', { path: ['allInsightViews'], originalError: new Error('relation "x" does not exist') });
+  const log = createLogger({ level: 'info', format: 'json', write: (line) => void lines.push(line) }).child('request', {
+    request_id: 'req-7',
+  });
+  const internal = new GraphQLError('boom', {
+    path: ['allInsightViews'],
+    originalError: new Error('relation "x" does not exist'),
+  });
   const masked = requestLogs.run(log, () => maskError(internal));
   t.regex(masked.message, /^An error occurred \(logged with id [0-9a-f]{8}\)$/);
   const entry = JSON.parse(lines[0]!);
   t.like(entry, { level: 'error', request_id: 'req-7' });
   t.is(entry.message, `GraphQL error ${masked.extensions.errorId} at allInsightViews: relation "x" does not exist`);
-  const forClient = maskError(new GraphQLError('x', { originalError: Object.assign(new Error('title is required'), { code: '22023' }) }));
-  t.is(forClient.message, 'title is required', 'our functions\' input errors are shown');
+  const forClient = maskError(
+    new GraphQLError('x', { originalError: Object.assign(new Error('title is required'), { code: '22023' }) }),
+  );
+  t.is(forClient.message, 'title is required', "our functions' input errors are shown");
   t.is(lines.length, 1);
 });
 
 test('the dev sign-in gives a working admin token when enabled, and nothing otherwise', async (t) => {
   const db = await useTestDatabase(t);
   const pool = createPool({ connectionString: db.connectionString, logger: quiet, max: 2 });
-  const enabled = await startHttpServer({ pool, host: '127.0.0.1', port: 0, logger: quiet, jwtSecret: TEST_SECRET, dataDir: '', devSignIn: true });
+  const enabled = await startHttpServer({
+    pool,
+    host: '127.0.0.1',
+    port: 0,
+    logger: quiet,
+    jwtSecret: TEST_SECRET,
+    dataDir: '',
+    devSignIn: true,
+  });
   const disabled = await startTestServer(t, db.connectionString, { jwtSecret: TEST_SECRET });
   t.teardown(async () => {
     await enabled.close();

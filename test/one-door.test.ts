@@ -44,7 +44,9 @@ const outsideStore = ['src', 'tasks', 'bench'].flatMap(typescriptFiles).filter((
 
 test('no TypeScript outside src/store/ issues a query', (t) => {
   t.true(outsideStore.length > 50, 'the scan sees the source tree');
-  const offenders = outsideStore.filter((file) => DATABASE_CALL.test(withoutComments(fs.readFileSync(path.join(root, file), 'utf8'))));
+  const offenders = outsideStore.filter((file) =>
+    DATABASE_CALL.test(withoutComments(fs.readFileSync(path.join(root, file), 'utf8'))),
+  );
   t.deepEqual(offenders, [], 'move these queries into a module of src/store/');
 });
 

@@ -8,13 +8,19 @@ test('patterns: literal words, quoted strings, /regexp/ and patterntype:regexp',
   t.like(parseQuery('"http://x"'), { pattern: 'http://x' });
   t.like(parseQuery('TODO:'), { pattern: 'TODO:' });
   t.like(parseQuery('/TODO\\(\\w+\\)/'), { pattern: 'TODO\\(\\w+\\)', patternType: 'regexp', captureGroups: 0 });
-  t.like(parseQuery('patterntype:regexp "version": "(\\d+)\\.'), { pattern: '"version": "(\\d+)\\.', patternType: 'regexp', captureGroups: 1 });
+  t.like(parseQuery('patterntype:regexp "version": "(\\d+)\\.'), {
+    pattern: '"version": "(\\d+)\\.',
+    patternType: 'regexp',
+    captureGroups: 1,
+  });
   t.like(parseQuery('/(?:a|b)(c)(d)/'), { captureGroups: 2 });
   t.like(parseQuery('patterntype:literal a.b'), { pattern: 'a.b', patternType: 'literal' });
 });
 
 test('filters, aliases and negations', (t) => {
-  const query = parseQuery('TODO r:^acme/ -repo:archive f:\\.ts$ -file:test l:go -lang:md case:yes select:file count:all');
+  const query = parseQuery(
+    'TODO r:^acme/ -repo:archive f:\\.ts$ -file:test l:go -lang:md case:yes select:file count:all',
+  );
   t.like(query, {
     pattern: 'TODO',
     repoInclude: ['^acme/'],
@@ -56,7 +62,14 @@ for (const [input, message] of errors) {
 }
 
 test('repository criteria accept only repo: filters', (t) => {
-  t.like(parseQuery('repo:^acme/ -repo:archive', { criteriaOnly: true }), { repoInclude: ['^acme/'], repoExclude: ['archive'] });
-  t.throws(() => parseQuery('repo:x TODO', { criteriaOnly: true }), { message: 'repository criteria may only contain repo: filters, not a pattern at 7' });
-  t.throws(() => parseQuery('file:x', { criteriaOnly: true }), { message: 'repository criteria may only use repo: and -repo: filters, not `file:` at 0' });
+  t.like(parseQuery('repo:^acme/ -repo:archive', { criteriaOnly: true }), {
+    repoInclude: ['^acme/'],
+    repoExclude: ['archive'],
+  });
+  t.throws(() => parseQuery('repo:x TODO', { criteriaOnly: true }), {
+    message: 'repository criteria may only contain repo: filters, not a pattern at 7',
+  });
+  t.throws(() => parseQuery('file:x', { criteriaOnly: true }), {
+    message: 'repository criteria may only use repo: and -repo: filters, not `file:` at 0',
+  });
 });

@@ -20,8 +20,19 @@ async function registerFixtures(t: ExecutionContext, db: TestDatabase): Promise<
     { date: '2024-01-01T00:00:00Z', files: { 'a.ts': 'TODO TODO\n', 'package.json': '{ "version": "1.0.0" }\n' } },
     { date: '2024-03-01T00:00:00Z', files: { 'b.ts': 'todo\n', 'lib/package.json': '{ "version": "2.1.0" }\n' } },
   ]);
-  const web = createFixtureRepository(`${dir}/web.git`, [{ date: '2024-02-01T00:00:00Z', files: { 'index.html': '<!-- TODO -->\n', 'package.json': '{ "version": "1.4.0" }\n' } }], 'trunk');
-  const lib = createFixtureRepository(`${dir}/lib.git`, [{ date: '2024-02-01T00:00:00Z', files: { 'x.go': '// TODO TODO TODO\n' } }]);
+  const web = createFixtureRepository(
+    `${dir}/web.git`,
+    [
+      {
+        date: '2024-02-01T00:00:00Z',
+        files: { 'index.html': '<!-- TODO -->\n', 'package.json': '{ "version": "1.4.0" }\n' },
+      },
+    ],
+    'trunk',
+  );
+  const lib = createFixtureRepository(`${dir}/lib.git`, [
+    { date: '2024-02-01T00:00:00Z', files: { 'x.go': '// TODO TODO TODO\n' } },
+  ]);
   const empty = createFixtureRepository(`${dir}/empty.git`, []);
   const register = async (path: string, name: string) =>
     (await db.pool.query(`select (insights_core.register_repository($1, $2)).id`, [path, name])).rows[0].id as number;
@@ -33,12 +44,15 @@ async function registerFixtures(t: ExecutionContext, db: TestDatabase): Promise<
   };
 }
 
-async function createInsight(db: TestDatabase, series: object[], scope: { repositories?: string[]; criteria?: string } = {}) {
-  const view = await db.pool.query(`select id from insights_core.create_line_insight('test insight', $1::jsonb, $2, $3, 'WEEK', 1)`, [
-    JSON.stringify(series),
-    scope.repositories ?? null,
-    scope.criteria ?? null,
-  ]);
+async function createInsight(
+  db: TestDatabase,
+  series: object[],
+  scope: { repositories?: string[]; criteria?: string } = {},
+) {
+  const view = await db.pool.query(
+    `select id from insights_core.create_line_insight('test insight', $1::jsonb, $2, $3, 'WEEK', 1)`,
+    [JSON.stringify(series), scope.repositories ?? null, scope.criteria ?? null],
+  );
   // A separate statement: the function's rows are not visible to the statement that called it.
   const { rows } = await db.pool.query(
     `select array_agg(s.series_id order by s.id) as series_ids, array_agg(s.id order by s.id) as ids
@@ -52,7 +66,8 @@ async function createInsight(db: TestDatabase, series: object[], scope: { reposi
 async function waitForRecording(db: TestDatabase, seriesId: number, snapshot: boolean) {
   const done = snapshot ? 'last_snapshot_at >= created_at' : 'next_recording_after > created_at';
   return waitFor(
-    async () => (await db.pool.query(`select 1 as ok from insight_series where id = $1 and ${done}`, [seriesId])).rows[0],
+    async () =>
+      (await db.pool.query(`select 1 as ok from insight_series where id = $1 and ${done}`, [seriesId])).rows[0],
     30_000,
     `the ${snapshot ? 'snapshot' : 'recording'} of series ${seriesId}`,
   );
@@ -74,7 +89,9 @@ test('registering repositories mirrors them and records the branch and fetch tim
   const repos = await registerFixtures(t, db);
   await startTestWorker(t, db.connectionString);
   const rows = await waitFor(async () => {
-    const { rows } = await db.pool.query(`select name::text, default_branch, last_fetched_at is not null as fetched, last_fetch_error from repositories order by id`);
+    const { rows } = await db.pool.query(
+      `select name::text, default_branch, last_fetched_at is not null as fetched, last_fetch_error from repositories order by id`,
+    );
     return rows.every((r) => r.fetched) ? rows : undefined;
   });
   t.deepEqual(rows, [
@@ -85,17 +102,33 @@ test('registering repositories mirrors them and records the branch and fetch tim
     { name: 'acme/empty', default_branch: null, fetched: true, last_fetch_error: null },
   ]);
   const names = await db.pool.query(`select name::text from repo_names order by id`);
-  t.deepEqual(names.rows.map((r) => r.name), ['acme/api', 'acme/web', 'other/lib', 'acme/empty']);
+  t.deepEqual(
+    names.rows.map((r) => r.name),
+    ['acme/api', 'acme/web', 'other/lib', 'acme/empty'],
+  );
 
   // The same registration again is a no-op; a clash of names is a clear error.
-  const again = await db.pool.query(`select (insights_core.register_repository(clone_url, name::text)).id from repositories where id = $1`, [repos.api]);
+  const again = await db.pool.query(
+    `select (insights_core.register_repository(clone_url, name::text)).id from repositories where id = $1`,
+    [repos.api],
+  );
   t.is(again.rows[0].id, repos.api);
-  await t.throwsAsync(db.pool.query(`select insights_core.register_repository('/elsewhere', 'acme/api')`), { message: /a repository named "acme\/api" is already registered/ });
-  await t.throwsAsync(db.pool.query(`select insights_core.register_repository('  ')`), { message: /clone_url is required/ });
+  await t.throwsAsync(db.pool.query(`select insights_core.register_repository('/elsewhere', 'acme/api')`), {
+    message: /a repository named "acme\/api" is already registered/,
+  });
+  await t.throwsAsync(db.pool.query(`select insights_core.register_repository('  ')`), {
+    message: /clone_url is required/,
+  });
 
   // A repository that cannot be fetched keeps its error visible in SQL.
-  const broken = await db.pool.query(`select (insights_core.register_repository('/does/not/exist.git', 'broken/repo')).id`);
-  const error = await waitFor(async () => (await db.pool.query('select last_fetch_error from repositories where id = $1', [broken.rows[0].id])).rows[0].last_fetch_error);
+  const broken = await db.pool.query(
+    `select (insights_core.register_repository('/does/not/exist.git', 'broken/repo')).id`,
+  );
+  const error = await waitFor(
+    async () =>
+      (await db.pool.query('select last_fetch_error from repositories where id = $1', [broken.rows[0].id])).rows[0]
+        .last_fetch_error,
+  );
   t.regex(error, /does not exist|not found|could not/i);
 });
 
@@ -103,7 +136,9 @@ test('a recording and a snapshot at HEAD agree, zero-fill covers repositories wi
   const db = await useTestDatabase(t);
   await registerFixtures(t, db);
   await startTestWorker(t, db.connectionString);
-  const insight = await createInsight(db, [{ query: 'TODO', label: 'todos', stroke: '#f00' }], { repositories: ['acme/api', 'acme/web', 'acme/empty'] });
+  const insight = await createInsight(db, [{ query: 'TODO', label: 'todos', stroke: '#f00' }], {
+    repositories: ['acme/api', 'acme/web', 'acme/empty'],
+  });
   const [seriesId] = insight.ids;
   const [publicId] = insight.series_ids;
   await waitForRecording(db, seriesId!, false);
@@ -129,23 +164,45 @@ test('a recording and a snapshot at HEAD agree, zero-fill covers repositories wi
     { snapshot: true, repo_name: 'acme/web', value: 1 },
   ]);
 
-  const series = await db.pool.query('select (next_recording_after - last_recorded_at)::text as step, next_snapshot_after = date_trunc($$day$$, last_snapshot_at) + interval $$1 day$$ as midnight from insight_series where id = $1', [seriesId]);
+  const series = await db.pool.query(
+    'select (next_recording_after - last_recorded_at)::text as step, next_snapshot_after = date_trunc($$day$$, last_snapshot_at) + interval $$1 day$$ as midnight from insight_series where id = $1',
+    [seriesId],
+  );
   t.deepEqual(series.rows[0], { step: '7 days', midnight: true });
 
   // Recording twice at the same time leaves one point per repository.
   for (let i = 0; i < 2; i++) {
-    await db.pool.query(`select graphile_worker.add_job('record_series', json_build_object('series_id', $1::int, 'time', '2030-01-01T00:00:00Z'))`, [seriesId]);
-    await waitFor(async () => (await db.pool.query(`select count(*)::int as n from graphile_worker.jobs`)).rows[0].n === 0);
+    await db.pool.query(
+      `select graphile_worker.add_job('record_series', json_build_object('series_id', $1::int, 'time', '2030-01-01T00:00:00Z'))`,
+      [seriesId],
+    );
+    await waitFor(
+      async () => (await db.pool.query(`select count(*)::int as n from graphile_worker.jobs`)).rows[0].n === 0,
+    );
   }
-  const at2030 = await db.pool.query(`select count(*)::int as n, sum(value)::int as total from series_points where series_id = $1 and time = '2030-01-01T00:00:00Z'`, [publicId]);
+  const at2030 = await db.pool.query(
+    `select count(*)::int as n, sum(value)::int as total from series_points where series_id = $1 and time = '2030-01-01T00:00:00Z'`,
+    [publicId],
+  );
   t.deepEqual(at2030.rows[0], { n: 2, total: 4 });
 
   // A second snapshot replaces the first.
-  await db.pool.query(`select graphile_worker.add_job('record_series', json_build_object('series_id', $1::int, 'mode', 'snapshot'))`, [seriesId]);
-  await waitFor(async () => (await db.pool.query(`select count(*)::int as n from graphile_worker.jobs`)).rows[0].n === 0);
-  const snapshots = await db.pool.query(`select count(*)::int as points, count(distinct time)::int as times from series_points_snapshots where series_id = $1`, [publicId]);
+  await db.pool.query(
+    `select graphile_worker.add_job('record_series', json_build_object('series_id', $1::int, 'mode', 'snapshot'))`,
+    [seriesId],
+  );
+  await waitFor(
+    async () => (await db.pool.query(`select count(*)::int as n from graphile_worker.jobs`)).rows[0].n === 0,
+  );
+  const snapshots = await db.pool.query(
+    `select count(*)::int as points, count(distinct time)::int as times from series_points_snapshots where series_id = $1`,
+    [publicId],
+  );
   t.deepEqual(snapshots.rows[0], { points: 2, times: 1 });
-  const times = await db.pool.query(`select count(*)::int as n from insight_series_recording_times where insight_series_id = $1 and snapshot`, [seriesId]);
+  const times = await db.pool.query(
+    `select count(*)::int as n from insight_series_recording_times where insight_series_id = $1 and snapshot`,
+    [seriesId],
+  );
   t.is(times.rows[0].n, 1);
 });
 
@@ -153,7 +210,11 @@ test('capture-group series record one point per captured value; repository crite
   const db = await useTestDatabase(t);
   await registerFixtures(t, db);
   await startTestWorker(t, db.connectionString);
-  const captures = await createInsight(db, [{ query: 'patterntype:regexp "version": "(\\d+)\\.', capture_groups: true }], { criteria: 'repo:^acme/' });
+  const captures = await createInsight(
+    db,
+    [{ query: 'patterntype:regexp "version": "(\\d+)\\.', capture_groups: true }],
+    { criteria: 'repo:^acme/' },
+  );
   await waitForRecording(db, captures.ids[0]!, false);
   t.deepEqual(await points(db, 'series_points', captures.series_ids[0]!), [
     { repo: 'acme/api', capture: '1', value: 1 },
@@ -163,9 +224,16 @@ test('capture-group series record one point per captured value; repository crite
 
   const scoped = await createInsight(db, [{ query: 'TODO' }], { criteria: 'repo:^acme/ -repo:web' });
   await waitForRecording(db, scoped.ids[0]!, false);
-  t.deepEqual(await points(db, 'series_points', scoped.series_ids[0]!), [{ repo: 'acme/api', capture: null, value: 3 }]);
-  const filled = await db.pool.query(`select distinct repo_name from insight_series_points_filled($1) order by 1`, [scoped.series_ids[0]]);
-  t.deepEqual(filled.rows.map((r) => r.repo_name), ['acme/api', 'acme/empty']);
+  t.deepEqual(await points(db, 'series_points', scoped.series_ids[0]!), [
+    { repo: 'acme/api', capture: null, value: 3 },
+  ]);
+  const filled = await db.pool.query(`select distinct repo_name from insight_series_points_filled($1) order by 1`, [
+    scoped.series_ids[0],
+  ]);
+  t.deepEqual(
+    filled.rows.map((r) => r.repo_name),
+    ['acme/api', 'acme/empty'],
+  );
 });
 
 test('identical global series are shared; scoped series never are', async (t) => {
@@ -177,7 +245,9 @@ test('identical global series are shared; scoped series never are', async (t) =>
   const scopedA = await createInsight(db, [{ query: 'TODO' }], { criteria: 'repo:x' });
   const scopedB = await createInsight(db, [{ query: 'TODO' }], { criteria: 'repo:x' });
   t.notDeepEqual(scopedA.series_ids, scopedB.series_ids);
-  await t.throwsAsync(createInsight(db, [{ query: 'TODO' }], { repositories: ['no/such-repo'] }), { message: 'unknown repositories: no/such-repo' });
+  await t.throwsAsync(createInsight(db, [{ query: 'TODO' }], { repositories: ['no/such-repo'] }), {
+    message: 'unknown repositories: no/such-repo',
+  });
   await t.throwsAsync(createInsight(db, []), { message: /series must be a non-empty array/ });
   const views = await db.pool.query('select count(*)::int as n from insight_view');
   t.is(views.rows[0].n, 4, 'failed creations write nothing');
@@ -186,16 +256,27 @@ test('identical global series are shared; scoped series never are', async (t) =>
 test('a catastrophic regexp times out into an incomplete point while the worker keeps serving other jobs', async (t) => {
   const db = await useTestDatabase(t);
   const dir = tempDir(t);
-  const evil = createFixtureRepository(`${dir}/evil.git`, [{ date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(36)}b\n`.repeat(3) } }]);
-  const good = createFixtureRepository(`${dir}/good.git`, [{ date: '2024-01-01T00:00:00Z', files: { 'ok.txt': 'fine fine\n' } }]);
-  await db.pool.query(`select insights_core.register_repository($1, 'evil/repo'), insights_core.register_repository($2, 'good/repo')`, [evil.path, good.path]);
+  const evil = createFixtureRepository(`${dir}/evil.git`, [
+    { date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(36)}b\n`.repeat(3) } },
+  ]);
+  const good = createFixtureRepository(`${dir}/good.git`, [
+    { date: '2024-01-01T00:00:00Z', files: { 'ok.txt': 'fine fine\n' } },
+  ]);
+  await db.pool.query(
+    `select insights_core.register_repository($1, 'evil/repo'), insights_core.register_repository($2, 'good/repo')`,
+    [evil.path, good.path],
+  );
   await startTestWorker(t, db.connectionString, { searchTimeoutMs: 1500, concurrency: 2 });
   const hostile = await createInsight(db, [{ query: '/(a+)+$/' }], { repositories: ['evil/repo'] });
   const benign = await createInsight(db, [{ query: 'fine' }], { repositories: ['good/repo'] });
   await waitForRecording(db, benign.ids[0]!, false);
-  t.deepEqual(await points(db, 'series_points', benign.series_ids[0]!), [{ repo: 'good/repo', capture: null, value: 2 }]);
+  t.deepEqual(await points(db, 'series_points', benign.series_ids[0]!), [
+    { repo: 'good/repo', capture: null, value: 2 },
+  ]);
   await waitForRecording(db, hostile.ids[0]!, false);
-  const incomplete = await db.pool.query(`select reason from insight_series_incomplete_points where series_id = $1`, [hostile.ids[0]]);
+  const incomplete = await db.pool.query(`select reason from insight_series_incomplete_points where series_id = $1`, [
+    hostile.ids[0],
+  ]);
   t.deepEqual([...new Set(incomplete.rows.map((r) => r.reason))], ['timeout']);
 });
 
@@ -231,12 +312,18 @@ test('renaming a repository keeps the original name on old points and moves them
 test('a rename waits for a point writer holding its repository instead of deadlocking with it', async (t) => {
   const db = await useTestDatabase(t);
   // No worker: the points are written here, so the order of the locks is ours to choose.
-  const repo = (await db.pool.query(`select (insights_core.register_repository('/nonexistent/api.git', 'acme/api')).id`)).rows[0].id as number;
+  const repo = (
+    await db.pool.query(`select (insights_core.register_repository('/nonexistent/api.git', 'acme/api')).id`)
+  ).rows[0].id as number;
   const insight = await createInsight(db, [{ query: 'TODO' }], { repositories: ['acme/api'] });
   const seriesId = insight.ids[0]!;
   const week = (n: number) => new Date(Date.UTC(2024, 0, 1) + n * 7 * 86_400_000).toISOString();
   const record = (client: { query: (text: string, values: unknown[]) => Promise<unknown> }, n: number, value: number) =>
-    client.query(`select insights_core.store_series_recording($1, $2, false, $3::jsonb)`, [seriesId, week(n), JSON.stringify([{ repo_id: repo, value }])]);
+    client.query(`select insights_core.store_series_recording($1, $2, false, $3::jsonb)`, [
+      seriesId,
+      week(n),
+      JSON.stringify([{ repo_id: repo, value }]),
+    ]);
   for (let n = 0; n < 12; n++) await record(db.pool, n, 1);
 
   // The writer updates a late point, the rename starts, then the writer updates an early point: the
@@ -250,7 +337,12 @@ test('a rename waits for a point writer holding its repository instead of deadlo
   const renamerPid = (await renamer.query('select pg_backend_pid() as pid')).rows[0].pid as number;
   const rename = renamer.query(`select insights_core.rename_repository($1, 'acme/api-renamed')`, [repo]);
   await waitFor(
-    async () => (await db.pool.query(`select 1 as waiting from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'`, [renamerPid])).rows[0],
+    async () =>
+      (
+        await db.pool.query(`select 1 as waiting from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'`, [
+          renamerPid,
+        ])
+      ).rows[0],
     10_000,
     'the rename to wait for the writer',
   );
@@ -272,10 +364,15 @@ test('malformed record_series payloads fail with a message naming the field', as
   await db.pool.query(`select graphile_worker.add_job('record_series', '{"series_id": 1, "mode": "sometimes"}')`);
   await db.pool.query(`select graphile_worker.add_job('record_series', '{"series_id": 999}')`);
   const errors = await waitFor(async () => {
-    const { rows } = await db.pool.query(`select last_error from graphile_worker.jobs where attempts >= max_attempts and last_error is not null order by id`);
+    const { rows } = await db.pool.query(
+      `select last_error from graphile_worker.jobs where attempts >= max_attempts and last_error is not null order by id`,
+    );
     return rows.length === 2 ? rows.map((r) => r.last_error) : undefined;
   });
-  t.deepEqual(errors, ['record_series: invalid payload: mode: must be "record" or "snapshot"', 'record_series: no series 999']);
+  t.deepEqual(errors, [
+    'record_series: invalid payload: mode: must be "record" or "snapshot"',
+    'record_series: no series 999',
+  ]);
 });
 
 test('git grep agrees with the recorded value at HEAD', async (t) => {
@@ -285,6 +382,10 @@ test('git grep agrees with the recorded value at HEAD', async (t) => {
   const insight = await createInsight(db, [{ query: 'TODO' }], { repositories: ['other/lib'] });
   await waitForRecording(db, insight.ids[0]!, false);
   const mirror = `${worker.dataDir}/mirrors/${repos.lib}.git`;
-  const grep = execFileSync('git', ['--git-dir', mirror, 'grep', '-o', '-i', '-I', '-F', 'TODO', 'main'], { encoding: 'utf8' });
-  t.deepEqual(await points(db, 'series_points', insight.series_ids[0]!), [{ repo: 'other/lib', capture: null, value: grep.trim().split('\n').length }]);
+  const grep = execFileSync('git', ['--git-dir', mirror, 'grep', '-o', '-i', '-I', '-F', 'TODO', 'main'], {
+    encoding: 'utf8',
+  });
+  t.deepEqual(await points(db, 'series_points', insight.series_ids[0]!), [
+    { repo: 'other/lib', capture: null, value: grep.trim().split('\n').length },
+  ]);
 });

@@ -10,14 +10,24 @@ const contract = parseContract(path.join(projectRoot, 'test', 'fixtures', 'seed-
 
 test('the contract document is parsed completely', (t) => {
   t.is(contract.tables.length, 21);
-  t.deepEqual(contract.views.map((v) => v.name).sort(), ['insights_jobs_backfill_in_progress', 'insights_jobs_backfill_new']);
-  t.deepEqual(contract.enums.map((e) => e.name).sort(), ['presentation_type_enum', 'series_sort_direction_enum', 'series_sort_mode_enum', 'time_unit']);
+  t.deepEqual(contract.views.map((v) => v.name).sort(), [
+    'insights_jobs_backfill_in_progress',
+    'insights_jobs_backfill_new',
+  ]);
+  t.deepEqual(contract.enums.map((e) => e.name).sort(), [
+    'presentation_type_enum',
+    'series_sort_direction_enum',
+    'series_sort_mode_enum',
+    'time_unit',
+  ]);
   const insightSeries = contract.tables.find((table) => table.name === 'insight_series')!;
   t.is(insightSeries.columns.length, 23);
   t.is(insightSeries.indexes.length, 4);
   const columns = contract.tables.reduce((n, table) => n + table.columns.length, 0);
   const indexes = contract.tables.reduce((n, table) => n + table.indexes.length, 0);
-  t.log(`contract: ${contract.tables.length} tables, ${columns} columns, ${indexes} indexes, ${contract.views.length} views, ${contract.enums.length} enums`);
+  t.log(
+    `contract: ${contract.tables.length} tables, ${columns} columns, ${indexes} indexes, ${contract.views.length} views, ${contract.enums.length} enums`,
+  );
   t.true(columns > 150);
 });
 
@@ -87,6 +97,10 @@ test('the comparison reports every kind of drift from the contract', async (t) =
     /^enum time_unit has labels HOUR, DAY, WEEK, MONTH, YEAR, DECADE/,
     /^column insight_series\.query has comment "changed"/,
   ];
-  for (const expected of expectations) t.true(problems.some((p) => expected.test(p)), `expected a problem matching ${expected}`);
+  for (const expected of expectations)
+    t.true(
+      problems.some((p) => expected.test(p)),
+      `expected a problem matching ${expected}`,
+    );
   t.is(problems.length, expectations.length, problems.join('\n'));
 });

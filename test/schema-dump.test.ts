@@ -32,7 +32,7 @@ test('the dump holds function definitions and table columns, not extension objec
   t.true(dump.endsWith(';\n') && !dump.endsWith('\n\n'));
 });
 
-test('the caller\'s session settings change nothing and are put back', async (t) => {
+test("the caller's session settings change nothing and are put back", async (t) => {
   const db = await useTestDatabase(t);
   const expected = await dumpSchema(db.pool);
   const client = await db.pool.connect();

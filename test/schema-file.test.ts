@@ -9,5 +9,9 @@ test('the committed schema.graphql matches the schema built from the migrations'
   const db = await useTestDatabase(t);
   const live = await exportSchema(db.pool);
   t.true(live.includes('type Query'));
-  t.is(fs.readFileSync(SCHEMA_FILE, 'utf8'), live, 'schema.graphql is out of date: run `npx code-insights schema export --out schema.graphql`');
+  t.is(
+    fs.readFileSync(SCHEMA_FILE, 'utf8'),
+    live,
+    'schema.graphql is out of date: run `npx code-insights schema export --out schema.graphql`',
+  );
 });

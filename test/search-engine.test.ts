@@ -40,7 +40,12 @@ function buildFixture(dir: string): FixtureRepository {
 }
 
 async function count(repo: FixtureRepository, commitIndex: number, source: string) {
-  const result = await searchCommit({ gitDir: repo.path, commit: repo.commits[commitIndex]!, query: parseQuery(source), deadline: Date.now() + 30_000 });
+  const result = await searchCommit({
+    gitDir: repo.path,
+    commit: repo.commits[commitIndex]!,
+    query: parseQuery(source),
+    deadline: Date.now() + 30_000,
+  });
   return result;
 }
 
@@ -84,12 +89,18 @@ test('capture groups count per distinct value of the first group', async (t) => 
   const files = await count(repo, 0, 'patterntype:regexp "version": "(\\d+)\\. select:file');
   t.deepEqual(Object.fromEntries(files.captures!), { '1': 2, '2': 1 });
   const long = await searchCommit({
-    gitDir: createFixtureRepository(`${tempDir(t)}/long.git`, [{ date: '2024-01-01T00:00:00Z', files: { a: `v=${'x'.repeat(150)};\n` } }]).path,
+    gitDir: createFixtureRepository(`${tempDir(t)}/long.git`, [
+      { date: '2024-01-01T00:00:00Z', files: { a: `v=${'x'.repeat(150)};\n` } },
+    ]).path,
     commit: 'main',
     query: parseQuery('/v=(x+);/'),
     deadline: Date.now() + 30_000,
   });
-  t.deepEqual([...long.captures!.keys()].map((key) => key.length), [100], 'capture values are truncated to 100 characters');
+  t.deepEqual(
+    [...long.captures!.keys()].map((key) => key.length),
+    [100],
+    'capture values are truncated to 100 characters',
+  );
 });
 
 test('renamed files and later commits are counted at each commit', async (t) => {
@@ -100,7 +111,9 @@ test('renamed files and later commits are counted at each commit', async (t) => 
 });
 
 test('an empty-content match never counts and empty lines are fine', async (t) => {
-  const repo = createFixtureRepository(`${tempDir(t)}/repo.git`, [{ date: '2024-01-01T00:00:00Z', files: { a: '\n\nxx x\n\n' } }]);
+  const repo = createFixtureRepository(`${tempDir(t)}/repo.git`, [
+    { date: '2024-01-01T00:00:00Z', files: { a: '\n\nxx x\n\n' } },
+  ]);
   t.is((await count(repo, 0, '/x*/')).value, 2);
 });
 
@@ -109,16 +122,34 @@ test('the per-blob cache serves unchanged and renamed blobs and survives a new p
   const repo = buildFixture(`${tempDir(t)}/repo.git`);
   const query = parseQuery('TODO');
   const cache = new BlobCountCache({ pool: db.pool });
-  const first = await searchCommit({ gitDir: repo.path, commit: repo.commits[0]!, query, cache, deadline: Date.now() + 30_000 });
+  const first = await searchCommit({
+    gitDir: repo.path,
+    commit: repo.commits[0]!,
+    query,
+    cache,
+    deadline: Date.now() + 30_000,
+  });
   t.is(first.value, 8);
   t.is(first.cacheHits, 0);
   t.is(first.blobsRead, 9, 'nine distinct blobs of 1 MiB or less');
   // Only README changed; main.go has util.go's blob.
-  const second = await searchCommit({ gitDir: repo.path, commit: repo.commits[1]!, query, cache, deadline: Date.now() + 30_000 });
+  const second = await searchCommit({
+    gitDir: repo.path,
+    commit: repo.commits[1]!,
+    query,
+    cache,
+    deadline: Date.now() + 30_000,
+  });
   t.is(second.value, 6);
   t.is(second.blobsRead, 1);
   const fresh = new BlobCountCache({ pool: db.pool });
-  const again = await searchCommit({ gitDir: repo.path, commit: repo.commits[1]!, query, cache: fresh, deadline: Date.now() + 30_000 });
+  const again = await searchCommit({
+    gitDir: repo.path,
+    commit: repo.commits[1]!,
+    query,
+    cache: fresh,
+    deadline: Date.now() + 30_000,
+  });
   t.is(again.value, 6);
   t.is(again.blobsRead, 0);
   t.is(fresh.stats.databaseHits, again.cacheHits);
@@ -131,9 +162,12 @@ test('a catastrophic regexp stops at the deadline instead of hanging', async (t)
     { date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(40)}b\n` } },
   ]);
   const started = Date.now();
-  await t.throwsAsync(searchCommit({ gitDir: repo.path, commit: 'main', query: parseQuery('/(a+)+$/'), deadline: Date.now() + 500 }), {
-    instanceOf: SearchTimeoutError,
-  });
+  await t.throwsAsync(
+    searchCommit({ gitDir: repo.path, commit: 'main', query: parseQuery('/(a+)+$/'), deadline: Date.now() + 500 }),
+    {
+      instanceOf: SearchTimeoutError,
+    },
+  );
   const elapsed = Date.now() - started;
   t.log(`stopped after ${elapsed} ms`);
   t.true(elapsed < 5_000);
@@ -142,16 +176,26 @@ test('a catastrophic regexp stops at the deadline instead of hanging', async (t)
 // Serial: it counts the threads this process starts, so no other test may search meanwhile.
 test.serial('regexp searches reuse a parked thread; one that times out is replaced', async (t) => {
   const repo = buildFixture(`${tempDir(t)}/repo.git`);
-  const evil = createFixtureRepository(`${tempDir(t)}/evil.git`, [{ date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(40)}b\n` } }]);
+  const evil = createFixtureRepository(`${tempDir(t)}/evil.git`, [
+    { date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(40)}b\n` } },
+  ]);
   let started = 0;
   const hook = createHook({ init: (_id, type) => void (type === 'WORKER' && started++) }).enable();
   t.teardown(() => hook.disable());
 
-  const regexps: Array<[string, number]> = [['/TODO/', 8], ['/todo later/', 1], ["/import.*from 'lodash/", 2], ['/T[O]DO/ case:yes', 5]];
+  const regexps: Array<[string, number]> = [
+    ['/TODO/', 8],
+    ['/todo later/', 1],
+    ["/import.*from 'lodash/", 2],
+    ['/T[O]DO/ case:yes', 5],
+  ];
   for (const [source, expected] of regexps) t.is((await count(repo, 0, source)).value, expected, source);
   t.is(started, 1, 'one thread served four searches in a row');
 
-  await t.throwsAsync(searchCommit({ gitDir: evil.path, commit: 'main', query: parseQuery('/(a+)+$/'), deadline: Date.now() + 300 }), { instanceOf: SearchTimeoutError });
+  await t.throwsAsync(
+    searchCommit({ gitDir: evil.path, commit: 'main', query: parseQuery('/(a+)+$/'), deadline: Date.now() + 300 }),
+    { instanceOf: SearchTimeoutError },
+  );
   t.is((await count(repo, 1, '/TODO/')).value, 6, 'the search after a timeout is right');
   t.is(started, 2, 'the stuck thread was terminated and a fresh one started');
 });
@@ -173,13 +217,27 @@ test('a parked search thread does not keep a process alive', (t) => {
 
 test('a search of more blobs than one reader takes (two readers share them) counts what git grep counts', async (t) => {
   const files: Record<string, string> = {};
-  for (let i = 0; i < 1100; i++) files[`f${i}.ts`] = `// TODO ${i}\n${i % 3 === 0 ? 'throw new TypeError(x) // todo\n' : ''}`;
+  for (let i = 0; i < 1100; i++)
+    files[`f${i}.ts`] = `// TODO ${i}\n${i % 3 === 0 ? 'throw new TypeError(x) // todo\n' : ''}`;
   const repo = createFixtureRepository(`${tempDir(t)}/many.git`, [{ date: '2024-01-01T00:00:00Z', files }]);
-  const grep = (args: string[]) => spawnSync('git', ['--git-dir', repo.path, 'grep', '-o', '-I', ...args, 'main'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
-  const literal = await searchCommit({ gitDir: repo.path, commit: 'main', query: parseQuery('TODO'), deadline: Date.now() + 60_000 });
+  const grep = (args: string[]) =>
+    spawnSync('git', ['--git-dir', repo.path, 'grep', '-o', '-I', ...args, 'main'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean).length;
+  const literal = await searchCommit({
+    gitDir: repo.path,
+    commit: 'main',
+    query: parseQuery('TODO'),
+    deadline: Date.now() + 60_000,
+  });
   t.is(literal.value, grep(['-i', '-F', '-e', 'TODO']));
   t.is(literal.blobsRead, 1100);
-  const regexp = await searchCommit({ gitDir: repo.path, commit: 'main', query: parseQuery('/[a-z]+Error\\(/'), deadline: Date.now() + 60_000 });
+  const regexp = await searchCommit({
+    gitDir: repo.path,
+    commit: 'main',
+    query: parseQuery('/[a-z]+Error\\(/'),
+    deadline: Date.now() + 60_000,
+  });
   t.is(regexp.value, grep(['-i', '-E', '-e', '[a-z]+Error\\(']));
   t.true(regexp.value > 0);
 });

@@ -6,7 +6,25 @@ import { parseQuery } from '../src/search/query/parse-query.ts';
 import { searchCommit } from '../src/search/search-commit.ts';
 import { createFixtureRepository, type FixtureCommit, seededRandom, tempDir } from './fixtures/git-repository.ts';
 
-const WORDS = ['alpha', 'beta', 'Gamma', 'delta', 'TODO', 'todo:', 'fixme', 'a.b', 'x+y', 'foo(bar)', 'lodash', 'import', 'from', 'the', 'aaa', 'tab\there', 'ümlaut'];
+const WORDS = [
+  'alpha',
+  'beta',
+  'Gamma',
+  'delta',
+  'TODO',
+  'todo:',
+  'fixme',
+  'a.b',
+  'x+y',
+  'foo(bar)',
+  'lodash',
+  'import',
+  'from',
+  'the',
+  'aaa',
+  'tab\there',
+  'ümlaut',
+];
 
 function generate(seed: number, files: number, commits: number): FixtureCommit[] {
   const random = seededRandom(seed);
@@ -26,7 +44,10 @@ function generate(seed: number, files: number, commits: number): FixtureCommit[]
     return `${lines.join('\n')}\n`;
   };
   const history: FixtureCommit[] = [];
-  const paths = Array.from({ length: files }, (_, i) => `dir${i % 7}/sub${i % 3}/file${i}.${pick(['ts', 'go', 'md', 'txt'])}`);
+  const paths = Array.from(
+    { length: files },
+    (_, i) => `dir${i % 7}/sub${i % 3}/file${i}.${pick(['ts', 'go', 'md', 'txt'])}`,
+  );
   history.push({ date: '2024-01-01T00:00:00Z', files: Object.fromEntries(paths.map((p) => [p, text()])) });
   for (let c = 1; c < commits; c++) {
     const changes: Record<string, string | null> = {};
@@ -37,8 +58,24 @@ function generate(seed: number, files: number, commits: number): FixtureCommit[]
 }
 
 function gitGrepCount(gitDir: string, commit: string, pattern: string, ignoreCase: boolean): number {
-  const args = ['--git-dir', gitDir, 'grep', '-o', '-I', '-F', '--no-color', ...(ignoreCase ? ['-i'] : []), '-e', pattern, commit];
-  const result = spawnSync('git', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
+  const args = [
+    '--git-dir',
+    gitDir,
+    'grep',
+    '-o',
+    '-I',
+    '-F',
+    '--no-color',
+    ...(ignoreCase ? ['-i'] : []),
+    '-e',
+    pattern,
+    commit,
+  ];
+  const result = spawnSync('git', args, {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
   if (result.status === 1) return 0;
   if (result.status !== 0) throw new Error(`git grep failed: ${result.stderr}`);
   return result.stdout.split('\n').filter(Boolean).length;
@@ -58,7 +95,12 @@ test('random literal patterns at random commits count exactly what git grep -o -
     // git grep -i folds ASCII only in the C locale; keep case-insensitive patterns ASCII.
     const caseSensitive = random() < 0.4 || /[^\x00-\x7f]/.test(pattern);
     const quoted = `"${pattern.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"${caseSensitive ? ' case:yes' : ''}`;
-    const engine = await searchCommit({ gitDir: repo.path, commit, query: parseQuery(quoted), deadline: Date.now() + 60_000 });
+    const engine = await searchCommit({
+      gitDir: repo.path,
+      commit,
+      query: parseQuery(quoted),
+      deadline: Date.now() + 60_000,
+    });
     const expected = gitGrepCount(repo.path, commit, pattern, !caseSensitive);
     if (expected > 0) nonZero++;
     t.is(engine.value, expected, `${quoted} at ${commit.slice(0, 8)}`);

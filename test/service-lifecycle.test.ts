@@ -33,7 +33,12 @@ interface Started {
   databaseUrl: string;
 }
 
-async function serve(dataDir: string, node = process.execPath, extraEnv: Record<string, string> = {}, demo = false): Promise<Started> {
+async function serve(
+  dataDir: string,
+  node = process.execPath,
+  extraEnv: Record<string, string> = {},
+  demo = false,
+): Promise<Started> {
   // --data-dir on the command line (not DATA_DIR) so a failed test's teardown finds the process.
   // Without the first-run demo unless asked: these tests count the rows they make.
   const args = ['serve', '--data-dir', dataDir, ...(demo ? [] : ['--no-demo'])];
@@ -41,7 +46,11 @@ async function serve(dataDir: string, node = process.execPath, extraEnv: Record<
   const [, url] = await cli.waitForOutput(/GraphQL: +(http:\/\/\S+)\/graphql/);
   const [, port] = await cli.waitForOutput(/Database: postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:(\d+)\/code_insights/);
   const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
-  return { cli, url: url!, databaseUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/code_insights` };
+  return {
+    cli,
+    url: url!,
+    databaseUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/code_insights`,
+  };
 }
 
 async function stop(started: Started, signal: NodeJS.Signals = 'SIGTERM') {
@@ -59,7 +68,15 @@ test('serve starts the embedded database, runs SQL-enqueued jobs, stops cleanly 
 
   await sql(first.databaseUrl, `insert into repositories (name, clone_url) values ('acme/kept', '/srv/kept')`);
   await sql(first.databaseUrl, `select graphile_worker.add_job('prune_task_runs', '{"keep_days": 5}')`);
-  const run = await waitFor(async () => (await sql(first.databaseUrl, `select status from task_runs where task_name = 'prune_task_runs' and status <> 'running'`)).rows[0]);
+  const run = await waitFor(
+    async () =>
+      (
+        await sql(
+          first.databaseUrl,
+          `select status from task_runs where task_name = 'prune_task_runs' and status <> 'running'`,
+        )
+      ).rows[0],
+  );
   t.is(run.status, 'succeeded');
 
   const exit = await stop(first);
@@ -75,7 +92,10 @@ test('serve starts the embedded database, runs SQL-enqueued jobs, stops cleanly 
     body: JSON.stringify({ query: '{ allRepositories { nodes { name } } }' }),
   });
   t.deepEqual(((await response.json()) as any).data, { allRepositories: { nodes: [{ name: 'acme/kept' }] } });
-  const runs = await sql(second.databaseUrl, `select count(*)::int as n from task_runs where task_name = 'prune_task_runs'`);
+  const runs = await sql(
+    second.databaseUrl,
+    `select count(*)::int as n from task_runs where task_name = 'prune_task_runs'`,
+  );
   t.is(runs.rows[0].n, 1, 'the run log survived the restart');
   t.is((await stop(second, 'SIGINT')).code, 0);
   t.deepEqual(processesMentioning(dataDir), []);
@@ -156,21 +176,41 @@ test('the first start on an empty embedded database shows a demo insight with po
   const query = `{ allDashboards { nodes { title dashboardInsightViewsByDashboardId { nodes { insightViewByInsightViewId {
     title presentationType loading data { label values } pie { label share } } } } } } }`;
   const ask = async () => {
-    const response = await fetch(`${started.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const response = await fetch(`${started.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
     return ((await response.json()) as any).data.allDashboards.nodes;
   };
   // Anonymous requests see it: the demo is shared with everyone.
-  const dashboards = await waitFor(async () => {
-    const nodes = await ask();
-    const line = nodes[0]?.dashboardInsightViewsByDashboardId.nodes.find((n: any) => n.insightViewByInsightViewId.presentationType === 'LINE');
-    return line && !line.insightViewByInsightViewId.loading && line.insightViewByInsightViewId.data[0].values.length > 20 ? nodes : undefined;
-  }, 150_000, 'the demo backfill');
+  const dashboards = await waitFor(
+    async () => {
+      const nodes = await ask();
+      const line = nodes[0]?.dashboardInsightViewsByDashboardId.nodes.find(
+        (n: any) => n.insightViewByInsightViewId.presentationType === 'LINE',
+      );
+      return line &&
+        !line.insightViewByInsightViewId.loading &&
+        line.insightViewByInsightViewId.data[0].values.length > 20
+        ? nodes
+        : undefined;
+    },
+    150_000,
+    'the demo backfill',
+  );
   t.is(dashboards.length, 1);
   t.is(dashboards[0].title, 'Demo');
   const views = dashboards[0].dashboardInsightViewsByDashboardId.nodes.map((n: any) => n.insightViewByInsightViewId);
   const line = views.find((v: any) => v.presentationType === 'LINE');
-  t.deepEqual(line.data.map((l: any) => l.label), ['TODO', 'FIXME']);
-  t.true(line.data[0].values.some((value: number) => value > 0), 'this project has TODOs in its history');
+  t.deepEqual(
+    line.data.map((l: any) => l.label),
+    ['TODO', 'FIXME'],
+  );
+  t.true(
+    line.data[0].values.some((value: number) => value > 0),
+    'this project has TODOs in its history',
+  );
   const pie = views.find((v: any) => v.presentationType === 'PIE');
   t.true(pie.pie.length > 0 && pie.pie.some((slice: any) => slice.label === 'typescript'), 'languages at HEAD');
   t.regex(started.cli.output(), /first run: registered .* as code-insights\/demo/);

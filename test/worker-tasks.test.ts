@@ -18,7 +18,9 @@ test('a starting worker does not deadlock with a transaction adding the first ba
   t.teardown(() => client.release(true));
   await client.query('begin');
   await client.query(`set local lock_timeout = '30s'`);
-  await client.query(`select graphile_worker.add_job('backfill_new', '{"backfill_id": 1}', run_at := now() + interval '1 day')`);
+  await client.query(
+    `select graphile_worker.add_job('backfill_new', '{"backfill_id": 1}', run_at := now() + interval '1 day')`,
+  );
   const { pid } = (await client.query('select pg_backend_pid() as pid')).rows[0];
 
   const starting = startTestWorker(t, db.connectionString);
@@ -34,18 +36,26 @@ test('a starting worker does not deadlock with a transaction adding the first ba
     "the worker's task registration to wait for this transaction",
   );
   // Let the worker's own deadlock check pass first, so a deadlock (if any) is reported here.
-  const { ms } = (await db.pool.query(`select setting::int as ms from pg_settings where name = 'deadlock_timeout'`)).rows[0];
+  const { ms } = (await db.pool.query(`select setting::int as ms from pg_settings where name = 'deadlock_timeout'`))
+    .rows[0];
   await new Promise((resolve) => setTimeout(resolve, ms + 500));
 
   await t.notThrowsAsync(
-    client.query(`select graphile_worker.add_job('record_series', '{"series_id": 1, "mode": "record"}', run_at := now() + interval '1 day')`),
+    client.query(
+      `select graphile_worker.add_job('record_series', '{"series_id": 1, "mode": "record"}', run_at := now() + interval '1 day')`,
+    ),
   );
   await client.query('rollback');
   await starting;
   // One task per file in tasks/, named as its identifier.
-  const expected = fs.readdirSync(path.join(projectRoot, 'tasks')).map((file) => path.basename(file, '.ts')).sort();
+  const expected = fs
+    .readdirSync(path.join(projectRoot, 'tasks'))
+    .map((file) => path.basename(file, '.ts'))
+    .sort();
   const registered = await waitFor(async () => {
-    const { rows } = await db.pool.query(`select array_agg(identifier order by identifier collate "C") as ids from graphile_worker._private_tasks`);
+    const { rows } = await db.pool.query(
+      `select array_agg(identifier order by identifier collate "C") as ids from graphile_worker._private_tasks`,
+    );
     return rows[0].ids?.length === expected.length ? rows[0].ids : undefined;
   });
   t.deepEqual(registered, expected, 'the worker registered every task');

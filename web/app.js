@@ -3,7 +3,12 @@
 // (lines, or a pie), shows backfill progress and incomplete points, and creates line charts with a
 // form whose queries are checked by the server's parser as they are typed.
 const $ = (selector, root = document) => root.querySelector(selector);
-const state = { token: localStorage.getItem('code-insights-token') ?? '', charts: new Map(), shown: null, refresh: null };
+const state = {
+  token: localStorage.getItem('code-insights-token') ?? '',
+  charts: new Map(),
+  shown: null,
+  refresh: null,
+};
 
 async function graphql(query, variables = {}) {
   const headers = { 'content-type': 'application/json' };
@@ -50,7 +55,10 @@ $('#dev-sign-in').addEventListener('click', async () => {
   const response = await fetch('/dev/token');
   if (response.ok) signIn((await response.json()).token);
 });
-fetch('/dev/token', { method: 'HEAD' }).then((response) => ($('#dev-sign-in').hidden = !response.ok), () => {});
+fetch('/dev/token', { method: 'HEAD' }).then(
+  (response) => ($('#dev-sign-in').hidden = !response.ok),
+  () => {},
+);
 
 // --- lists ---------------------------------------------------------------------------------------
 const LISTS = `{
@@ -69,8 +77,15 @@ async function loadLists() {
     }),
   );
   const views = data.allInsightViews.nodes;
-  $('#views').replaceChildren(...views.map((view) => listItem(view.title, `view-${view.rowId}`, () => show(view.title, [view.rowId]))));
-  if (!views.length) say(state.token ? 'No views yet: create one with "New insight".' : 'Sign in to see your views (only globally shared ones are shown).');
+  $('#views').replaceChildren(
+    ...views.map((view) => listItem(view.title, `view-${view.rowId}`, () => show(view.title, [view.rowId]))),
+  );
+  if (!views.length)
+    say(
+      state.token
+        ? 'No views yet: create one with "New insight".'
+        : 'Sign in to see your views (only globally shared ones are shown).',
+    );
   else say('');
   const current = state.shown?.ids.filter((id) => views.some((view) => view.rowId === id));
   await show(state.shown?.title ?? 'All views', current?.length ? current : views.map((view) => view.rowId));
@@ -99,7 +114,18 @@ const VIEW = `query ($id: Int!, $include: String, $exclude: String) { insightVie
   pie { label value share }
   seriesStatus { label backfillState percentComplete pendingJobs isLoading incompletePoints incompleteReasons } } }`;
 
-const PALETTE = ['#2f6fde', '#e8590c', '#2f8132', '#c53030', '#7048e8', '#0c8599', '#d6336c', '#5c940d', '#862e9c', '#495057'];
+const PALETTE = [
+  '#2f6fde',
+  '#e8590c',
+  '#2f8132',
+  '#c53030',
+  '#7048e8',
+  '#0c8599',
+  '#d6336c',
+  '#5c940d',
+  '#862e9c',
+  '#495057',
+];
 
 async function show(title, ids) {
   state.shown = { title, ids };
@@ -118,7 +144,11 @@ async function show(title, ids) {
     });
     $('.csv', card).addEventListener('click', () => downloadCsv(id).catch((error) => say(error.message)));
   }
-  const loading = await Promise.all(ids.map((id) => drawView(container.querySelector(`[data-view-id="${id}"]`), id).catch((error) => say(error.message))));
+  const loading = await Promise.all(
+    ids.map((id) =>
+      drawView(container.querySelector(`[data-view-id="${id}"]`), id).catch((error) => say(error.message)),
+    ),
+  );
   // While a backfill runs, redraw every few seconds.
   if (loading.some(Boolean)) state.refresh = setTimeout(() => show(title, ids), 3000);
 }
@@ -166,7 +196,10 @@ function lineChart(canvas, lines) {
       maintainAspectRatio: false,
       interaction: { mode: 'index', intersect: false },
       scales: {
-        x: { type: 'linear', ticks: { callback: (value) => new Date(value).toISOString().slice(0, 10), maxTicksLimit: 6 } },
+        x: {
+          type: 'linear',
+          ticks: { callback: (value) => new Date(value).toISOString().slice(0, 10), maxTicksLimit: 6 },
+        },
         y: { beginAtZero: true },
       },
       plugins: {
@@ -182,21 +215,30 @@ function pieChart(canvas, slices) {
     type: 'pie',
     data: {
       labels: slices.map((slice) => slice.label),
-      datasets: [{ data: slices.map((slice) => slice.value), backgroundColor: slices.map((_, i) => PALETTE[i % PALETTE.length]) }],
+      datasets: [
+        {
+          data: slices.map((slice) => slice.value),
+          backgroundColor: slices.map((_, i) => PALETTE[i % PALETTE.length]),
+        },
+      ],
     },
     options: {
       animation: false,
       maintainAspectRatio: false,
       plugins: {
         legend: { position: 'right' },
-        tooltip: { callbacks: { label: (item) => `${item.label}: ${(slices[item.dataIndex].share * 100).toFixed(1)}%` } },
+        tooltip: {
+          callbacks: { label: (item) => `${item.label}: ${(slices[item.dataIndex].share * 100).toFixed(1)}%` },
+        },
       },
     },
   });
 }
 
 async function downloadCsv(id) {
-  const response = await fetch(`/export/views/${id}.csv`, { headers: state.token ? { authorization: `Bearer ${state.token}` } : {} });
+  const response = await fetch(`/export/views/${id}.csv`, {
+    headers: state.token ? { authorization: `Bearer ${state.token}` } : {},
+  });
   if (!response.ok) throw new Error(await response.text());
   const link = document.createElement('a');
   link.href = URL.createObjectURL(await response.blob());
@@ -215,9 +257,16 @@ function addSeriesRow() {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       if (!query.value.trim()) return void (check.textContent = '');
-      const { checkQuery: result } = await graphql('query ($q: String!) { checkQuery(query: $q) { ok message captureGroups } }', { q: query.value });
+      const { checkQuery: result } = await graphql(
+        'query ($q: String!) { checkQuery(query: $q) { ok message captureGroups } }',
+        { q: query.value },
+      );
       check.className = `check ${result.ok ? 'ok' : 'bad'}`;
-      check.textContent = result.ok ? (result.captureGroups ? 'valid: one line per captured value' : 'valid') : result.message;
+      check.textContent = result.ok
+        ? result.captureGroups
+          ? 'valid: one line per captured value'
+          : 'valid'
+        : result.message;
       row.dataset.captures = String(result.ok && result.captureGroups > 0);
       query.setCustomValidity(result.ok ? '' : result.message);
     }, 250);
@@ -249,7 +298,10 @@ $('#create').addEventListener('submit', async (event) => {
       label: $('.label', row).value.trim() || undefined,
       capture_groups: row.dataset.captures === 'true',
     }));
-  const repositories = form.repositories.value.split(',').map((name) => name.trim()).filter(Boolean);
+  const repositories = form.repositories.value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   try {
     const data = await graphql(CREATE, {
       input: {

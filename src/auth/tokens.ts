@@ -20,8 +20,13 @@ export class AuthenticationError extends Error {
 }
 
 const claimsSchema = z.object({
-  sub: z.string({ error: 'the sub claim (user id) is required' }).regex(/^[1-9]\d{0,9}$/, 'the sub claim must be a positive integer user id'),
-  org_ids: z.array(z.number().int().positive(), { error: 'the org_ids claim must be an array of positive integers' }).max(1000).optional(),
+  sub: z
+    .string({ error: 'the sub claim (user id) is required' })
+    .regex(/^[1-9]\d{0,9}$/, 'the sub claim must be a positive integer user id'),
+  org_ids: z
+    .array(z.number().int().positive(), { error: 'the org_ids claim must be an array of positive integers' })
+    .max(1000)
+    .optional(),
   admin: z.boolean({ error: 'the admin claim must be true or false' }).optional(),
 });
 
@@ -31,8 +36,10 @@ export async function verifyToken(token: string, secret: Uint8Array): Promise<Id
     ({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'] }));
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('invalid token: it has expired');
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw new AuthenticationError('invalid token: bad signature');
-    if (error instanceof joseErrors.JOSEAlgNotAllowed) throw new AuthenticationError('invalid token: only HS256 tokens are accepted');
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+      throw new AuthenticationError('invalid token: bad signature');
+    if (error instanceof joseErrors.JOSEAlgNotAllowed)
+      throw new AuthenticationError('invalid token: only HS256 tokens are accepted');
     if (error instanceof joseErrors.JOSEError) throw new AuthenticationError(`invalid token: ${error.message}`);
     throw error;
   }
@@ -42,7 +49,10 @@ export async function verifyToken(token: string, secret: Uint8Array): Promise<Id
 }
 
 /** Reads `Authorization: Bearer <token>`; undefined when there is no header (anonymous). */
-export async function identityFromHeader(header: string | undefined, secret: Uint8Array): Promise<Identity | undefined> {
+export async function identityFromHeader(
+  header: string | undefined,
+  secret: Uint8Array,
+): Promise<Identity | undefined> {
   if (header === undefined || header.trim() === '') return undefined;
   const match = header.match(/^Bearer\s+(\S+)$/i);
   if (!match) throw new AuthenticationError('invalid Authorization header: expected "Bearer <token>"');

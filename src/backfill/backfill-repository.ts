@@ -37,7 +37,14 @@ export async function backfillRepository(options: BackfillRepositoryOptions): Pr
   const commits = resolveSampleCommits(history, options.times);
   // Distinct commits, oldest sample first, so each listing is a diff from the one before.
   const distinct = [...new Set(commits.filter((c): c is string => c !== undefined))];
-  const results = await searchCommits({ gitDir, commits: distinct, query, cache: options.cache, trees: options.trees, deadline: options.deadline });
+  const results = await searchCommits({
+    gitDir,
+    commits: distinct,
+    query,
+    cache: options.cache,
+    trees: options.trees,
+    deadline: options.deadline,
+  });
   let blobsRead = 0;
   for (const result of results.values()) blobsRead += result.blobsRead;
   const points: BackfillPoint[] = [];
@@ -46,7 +53,9 @@ export async function backfillRepository(options: BackfillRepositoryOptions): Pr
     if (!commit) return;
     const result = results.get(commit)!;
     const iso = time.toISOString();
-    if (result.captures) for (const [capture, value] of result.captures) points.push({ time: iso, repo_id: repository.id, value, capture });
+    if (result.captures)
+      for (const [capture, value] of result.captures)
+        points.push({ time: iso, repo_id: repository.id, value, capture });
     else if (result.value > 0) points.push({ time: iso, repo_id: repository.id, value: result.value });
   });
   return { points, commitsSearched: distinct.length, blobsRead };

@@ -53,7 +53,12 @@ export interface ParsedCommandLine {
 
 export function parseCommandLine(argv: string[], options: Options, allowPositionals = false): ParsedCommandLine {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals,
+      strict: true,
+    });
     return { values: values as ParsedCommandLine['values'], positionals };
   } catch (error) {
     throw new UsageError((error as Error).message);

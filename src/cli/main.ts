@@ -18,7 +18,21 @@ import { series } from './commands/series.ts';
 import { token } from './commands/token.ts';
 import { worker } from './commands/worker.ts';
 
-const commands: Command[] = [serve, worker, migrate, repos, insight, dashboard, grant, revoke, series, backfill, jobs, token, schema];
+const commands: Command[] = [
+  serve,
+  worker,
+  migrate,
+  repos,
+  insight,
+  dashboard,
+  grant,
+  revoke,
+  series,
+  backfill,
+  jobs,
+  token,
+  schema,
+];
 
 const mainHelp = `Usage: code-insights <command> [options]
 
@@ -61,7 +75,9 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`code-insights ${command.name}: ${error.message}\nRun \`code-insights ${command.name} --help\` for usage.\n`);
+      process.stderr.write(
+        `code-insights ${command.name}: ${error.message}\nRun \`code-insights ${command.name} --help\` for usage.\n`,
+      );
       return 2;
     }
     if (error instanceof ConfigError) {

@@ -7,10 +7,15 @@ import { startService, type Service, type ServiceOptions } from '../service.ts';
 
 const REPEAT_WINDOW_MS = 2000;
 
-export async function runService(options: ServiceOptions, announce: (service: Service, config: Config) => void): Promise<number> {
+export async function runService(
+  options: ServiceOptions,
+  announce: (service: Service, config: Config) => void,
+): Promise<number> {
   const { logger } = options;
   let signalled: NodeJS.Signals | undefined;
   let signalledAt = 0;
+  // Assigned once, after the signal handlers that read it are installed (a signal may come first).
+  // eslint-disable-next-line prefer-const
   let service: Service | undefined;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));

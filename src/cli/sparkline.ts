@@ -6,5 +6,7 @@ export function sparkline(values: number[]): string {
   const low = Math.min(...values);
   const high = Math.max(...values);
   const span = high - low;
-  return values.map((value) => BLOCKS[span === 0 ? 0 : Math.round(((value - low) / span) * (BLOCKS.length - 1))]).join('');
+  return values
+    .map((value) => BLOCKS[span === 0 ? 0 : Math.round(((value - low) / span) * (BLOCKS.length - 1))])
+    .join('');
 }

@@ -20,7 +20,14 @@ interface Progress {
 async function progress(pool: pg.Pool, seriesIds: number[]): Promise<Progress> {
   const rows = await latestBackfillProgress(pool, seriesIds);
   return {
-    done: rows.reduce((n, r) => n + (r.state === 'completed' || r.state === 'failed' ? (r.repositories ?? 0) : Math.min(r.repositories_done, r.repositories ?? 0)), 0),
+    done: rows.reduce(
+      (n, r) =>
+        n +
+        (r.state === 'completed' || r.state === 'failed'
+          ? (r.repositories ?? 0)
+          : Math.min(r.repositories_done, r.repositories ?? 0)),
+      0,
+    ),
     total: rows.reduce((n, r) => n + (r.repositories ?? 0), 0),
     states: rows.map((r) => r.state),
     errors: rows.reduce((n, r) => n + r.errors, 0),

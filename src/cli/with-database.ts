@@ -8,7 +8,12 @@ import type { Logger } from '../logger.ts';
 
 export async function withDatabase<T>(config: Config, logger: Logger, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const database = await resolveDatabase(config, logger, { attach: true });
-  const pool = createPool({ connectionString: database.connectionString, logger, max: 4, applicationName: 'code-insights-cli' });
+  const pool = createPool({
+    connectionString: database.connectionString,
+    logger,
+    max: 4,
+    applicationName: 'code-insights-cli',
+  });
   try {
     return await work(pool);
   } finally {

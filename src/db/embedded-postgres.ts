@@ -50,7 +50,9 @@ async function loadBinaries(): Promise<Binaries> {
     const mod = (await import(pkg)) as Binaries;
     return { postgres: mod.postgres, initdb: mod.initdb };
   } catch {
-    throw new Error(`No embedded PostgreSQL for ${os.platform()}-${os.arch()} (package ${pkg}); set DATABASE_URL instead`);
+    throw new Error(
+      `No embedded PostgreSQL for ${os.platform()}-${os.arch()} (package ${pkg}); set DATABASE_URL instead`,
+    );
   }
 }
 
@@ -61,7 +63,10 @@ function runAsIds(): { uid: number; gid: number } | undefined {
   try {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
-    execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd --system postgres; useradd --system -g postgres postgres']);
+    execFileSync('sh', [
+      '-c',
+      'getent group postgres >/dev/null || groupadd --system postgres; useradd --system -g postgres postgres',
+    ]);
     return { uid: id('-u'), gid: id('-g') };
   }
 }
@@ -142,7 +147,8 @@ export function findRunningCluster(dataDir: string): { pid: number; port: number
   const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !commandLine(pid).includes(dataDir) || !port) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !commandLine(pid).includes(dataDir) || !port)
+    return undefined;
   return { pid, port };
 }
 
@@ -161,7 +167,12 @@ function setAsideHalfCreatedCluster(dataDir: string, logger: Logger): void {
   fs.renameSync(dataDir, aside);
 }
 
-async function initialise(bins: Binaries, dataDir: string, password: string, ids: { uid: number; gid: number } | undefined) {
+async function initialise(
+  bins: Binaries,
+  dataDir: string,
+  password: string,
+  ids: { uid: number; gid: number } | undefined,
+) {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pwFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'code-insights-pw-')), 'pw');
   fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
@@ -171,14 +182,18 @@ async function initialise(bins: Binaries, dataDir: string, password: string, ids
     fs.chownSync(pwFile, ids.uid, ids.gid);
   }
   try {
-    await runToCompletion(bins.initdb, [
-      `--pgdata=${dataDir}`,
-      '--username=postgres',
-      `--pwfile=${pwFile}`,
-      '--auth=scram-sha-256',
-      '--encoding=UTF8',
-      '--no-locale',
-    ], ids);
+    await runToCompletion(
+      bins.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--username=postgres',
+        `--pwfile=${pwFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--no-locale',
+      ],
+      ids,
+    );
   } finally {
     fs.rmSync(path.dirname(pwFile), { recursive: true, force: true });
   }
@@ -186,14 +201,21 @@ async function initialise(bins: Binaries, dataDir: string, password: string, ids
 
 function runToCompletion(file: string, args: string[], ids: { uid: number; gid: number } | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      ...ids,
+      env: { ...process.env, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new Error(`${path.basename(file)} failed (exit ${code}): ${output.trim().split('\n').slice(-5).join(' | ')}`));
+      else
+        reject(
+          new Error(`${path.basename(file)} failed (exit ${code}): ${output.trim().split('\n').slice(-5).join(' | ')}`),
+        );
     });
   });
 }
@@ -221,7 +243,18 @@ function startPostmaster(
   logger: Logger,
   timeoutMs: number,
 ): Promise<ChildProcess> {
-  const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+  ];
   return new Promise((resolve, reject) => {
     // Its own process group: Ctrl-C in a terminal must not shut the database down under the worker;
     // the service stops it last.
@@ -235,7 +268,9 @@ function startPostmaster(
     let ready = false;
     const timer = setTimeout(() => {
       child.kill('SIGQUIT');
-      reject(new Error(`embedded PostgreSQL did not start within ${timeoutMs / 1000} s: ${recent.slice(-3).join(' | ')}`));
+      reject(
+        new Error(`embedded PostgreSQL did not start within ${timeoutMs / 1000} s: ${recent.slice(-3).join(' | ')}`),
+      );
     }, timeoutMs);
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
@@ -257,7 +292,11 @@ function startPostmaster(
     child.on('exit', (code, signal) => {
       if (ready) return;
       clearTimeout(timer);
-      const why = recent.filter((l) => /FATAL|ERROR|PANIC/.test(l)).slice(-2).join(' | ') || recent.slice(-2).join(' | ');
+      const why =
+        recent
+          .filter((l) => /FATAL|ERROR|PANIC/.test(l))
+          .slice(-2)
+          .join(' | ') || recent.slice(-2).join(' | ');
       reject(new Error(`embedded PostgreSQL exited during start-up (${signal ?? `exit ${code}`}): ${why}`));
     });
   });
@@ -295,11 +334,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       throw new Error(
         `could not create the embedded database in ${dataDir}: ${(error as Error).message}` +
           (ids ? ' (as root, the postgres OS user must be able to reach that directory)' : ''),
+        { cause: error },
       );
     }
   }
   if (!fs.existsSync(passwordFile)) {
-    throw new Error(`${passwordFile} is missing, so the embedded database in ${dataDir} cannot be opened; restore it or move ${dataDir} aside`);
+    throw new Error(
+      `${passwordFile} is missing, so the embedded database in ${dataDir} cannot be opened; restore it or move ${dataDir} aside`,
+    );
   }
 
   const port = await choosePort(options);

@@ -15,9 +15,11 @@ export interface MigrateOptions {
   logger: Logger;
 }
 
-
 export async function migrateDatabase(options: MigrateOptions): Promise<void> {
-  const client = new pg.Client({ connectionString: options.connectionString, application_name: 'code-insights-migrate' });
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    application_name: 'code-insights-migrate',
+  });
   await client.connect();
   try {
     await takeMigrationLock(client);
@@ -41,15 +43,26 @@ async function runMigrate({ connectionString, logger }: MigrateOptions): Promise
   delete env.ROOT_DATABASE_URL;
 
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'migrate', '--forceActions'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'migrate', '--forceActions'], {
+      cwd: projectRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) return resolve(text);
-      const lines = text.trim().split('\n').filter((line) => line.trim() !== '');
-      const reason = lines.filter((line) => /error/i.test(line)).slice(-3).join(' | ') || lines.slice(-3).join(' | ');
+      const lines = text
+        .trim()
+        .split('\n')
+        .filter((line) => line.trim() !== '');
+      const reason =
+        lines
+          .filter((line) => /error/i.test(line))
+          .slice(-3)
+          .join(' | ') || lines.slice(-3).join(' | ');
       reject(new Error(`migration failed: ${reason || `graphile-migrate exited with code ${code}`}`));
     });
   });

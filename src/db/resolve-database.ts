@@ -26,11 +26,20 @@ export interface ResolveDatabaseOptions {
   attach?: boolean;
 }
 
-export async function resolveDatabase(config: Config, logger: Logger, options: ResolveDatabaseOptions = {}): Promise<ResolvedDatabase> {
+export async function resolveDatabase(
+  config: Config,
+  logger: Logger,
+  options: ResolveDatabaseOptions = {},
+): Promise<ResolvedDatabase> {
   if (config.DATABASE_URL) {
     const version = await waitForDatabase({ connectionString: config.DATABASE_URL });
     checkVersion(version);
-    return { connectionString: config.DATABASE_URL, description: redact(config.DATABASE_URL), embedded: false, stop: async () => {} };
+    return {
+      connectionString: config.DATABASE_URL,
+      description: redact(config.DATABASE_URL),
+      embedded: false,
+      stop: async () => {},
+    };
   }
   const dataDir = path.join(config.DATA_DIR, 'postgres');
   const running = options.attach ? findRunningCluster(dataDir) : undefined;

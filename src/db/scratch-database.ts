@@ -25,7 +25,11 @@ export function withDatabaseName(connectionString: string, database: string): st
   return url.toString();
 }
 
-export async function startScratchServer(options: { logger: Logger; prefix?: string; databaseUrl?: string }): Promise<ScratchServer> {
+export async function startScratchServer(options: {
+  logger: Logger;
+  prefix?: string;
+  databaseUrl?: string;
+}): Promise<ScratchServer> {
   const prefix = options.prefix ?? `scratch_${randomBytes(4).toString('hex')}`;
   let adminUrl: string;
   let stop = async () => {};
@@ -36,7 +40,12 @@ export async function startScratchServer(options: { logger: Logger; prefix?: str
   } else {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'code-insights-scratch-'));
     fs.chmodSync(dir, 0o755); // the postgres OS user (when running as root) must reach it
-    const embedded = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: 0, database: 'postgres', logger: options.logger });
+    const embedded = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'postgres'),
+      port: 0,
+      database: 'postgres',
+      logger: options.logger,
+    });
     adminUrl = embedded.connectionString;
     description = `an embedded PostgreSQL on port ${embedded.port}`;
     stop = async () => {

@@ -10,11 +10,17 @@ export interface WaitForDatabaseOptions {
 }
 
 /** Returns the server's version number (for example 150020) once a connection succeeds. */
-export async function waitForDatabase({ connectionString, timeoutMs = 15_000 }: WaitForDatabaseOptions): Promise<number> {
+export async function waitForDatabase({
+  connectionString,
+  timeoutMs = 15_000,
+}: WaitForDatabaseOptions): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    const client = new pg.Client({ connectionString, connectionTimeoutMillis: Math.max(1000, Math.min(5000, deadline - Date.now())) });
+    const client = new pg.Client({
+      connectionString,
+      connectionTimeoutMillis: Math.max(1000, Math.min(5000, deadline - Date.now())),
+    });
     client.on('error', () => {});
     try {
       await client.connect();

@@ -11,7 +11,10 @@ import { projectRoot } from '../project-root.ts';
 function hasLongHistory(dir: string): boolean {
   if (!fs.existsSync(path.join(dir, '.git'))) return false;
   try {
-    const times = execFileSync('git', ['-C', dir, 'log', '--format=%ct', 'HEAD'], { env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
+    const times = execFileSync('git', ['-C', dir, 'log', '--format=%ct', 'HEAD'], {
+      env: { ...process.env, ...GIT_ENV },
+      encoding: 'utf8',
+    });
     const first = Number(times.trim().split('\n').at(-1));
     return Number.isFinite(first) && Date.now() / 1000 - first > 8 * 7 * 86_400;
   } catch {
@@ -26,11 +29,17 @@ function bundledHistory(): Buffer {
   for (let month = 0; month < 12; month++) {
     const todo = Array.from({ length: month + 1 }, (_, i) => `// TODO: step ${i + 1}\n`).join('');
     const fixme = Array.from({ length: month % 4 }, (_, i) => `# FIXME ${i + 1}\n`).join('');
-    const files: Record<string, string> = { 'src/app.ts': `export const month = ${month};\n${todo}`, 'scripts/build.sh': `echo build\n${fixme}` };
+    const files: Record<string, string> = {
+      'src/app.ts': `export const month = ${month};\n${todo}`,
+      'scripts/build.sh': `echo build\n${fixme}`,
+    };
     const when = start + month * 30 * 86_400;
-    parts.push(`commit refs/heads/main\nmark :${month + 1}\ncommitter Demo <demo@example.com> ${when} +0000\ndata <<EOM\nmonth ${month + 1}\nEOM\n`);
+    parts.push(
+      `commit refs/heads/main\nmark :${month + 1}\ncommitter Demo <demo@example.com> ${when} +0000\ndata <<EOM\nmonth ${month + 1}\nEOM\n`,
+    );
     if (month > 0) parts.push(`from :${month}\n`);
-    for (const [file, content] of Object.entries(files)) parts.push(`M 100644 inline ${file}\ndata ${Buffer.byteLength(content)}\n${content}\n`);
+    for (const [file, content] of Object.entries(files))
+      parts.push(`M 100644 inline ${file}\ndata ${Buffer.byteLength(content)}\n${content}\n`);
   }
   return Buffer.from(`${parts.join('')}done\n`);
 }
@@ -41,8 +50,13 @@ export function demoRepositoryPath(dataDir: string): string {
   const bare = path.join(dataDir, 'demo-repository.git');
   if (!fs.existsSync(path.join(bare, 'HEAD'))) {
     fs.mkdirSync(bare, { recursive: true });
-    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch', 'main', bare], { env: { ...process.env, ...GIT_ENV } });
-    execFileSync('git', ['--git-dir', bare, 'fast-import', '--quiet', '--done'], { env: { ...process.env, ...GIT_ENV }, input: bundledHistory() });
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch', 'main', bare], {
+      env: { ...process.env, ...GIT_ENV },
+    });
+    execFileSync('git', ['--git-dir', bare, 'fast-import', '--quiet', '--done'], {
+      env: { ...process.env, ...GIT_ENV },
+      input: bundledHistory(),
+    });
   }
   return bare;
 }

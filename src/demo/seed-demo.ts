@@ -12,6 +12,8 @@ export const DEMO_REPOSITORY = 'code-insights/demo';
 export async function seedDemo(pool: pg.Pool, dataDir: string, logger: Logger): Promise<boolean> {
   const clonePath = demoRepositoryPath(dataDir);
   if (!(await seedDemoData(pool, clonePath, DEMO_REPOSITORY))) return false;
-  logger.info(`first run: registered ${clonePath} as ${DEMO_REPOSITORY} with a demo dashboard (serve --no-demo skips this)`);
+  logger.info(
+    `first run: registered ${clonePath} as ${DEMO_REPOSITORY} with a demo dashboard (serve --no-demo skips this)`,
+  );
   return true;
 }

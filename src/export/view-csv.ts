@@ -18,7 +18,11 @@ const csvLine = (fields: Array<string | number | null>) => `${fields.map(csvFiel
  * Writes the CSV of a view to `write`, inside a transaction the caller has opened on `client` (as
  * the requester: the SQL function returns nothing for a view they may not see). Returns the rows written.
  */
-export async function writeViewCsv(client: pg.ClientBase, viewId: number, write: (chunk: string) => unknown): Promise<number> {
+export async function writeViewCsv(
+  client: pg.ClientBase,
+  viewId: number,
+  write: (chunk: string) => unknown,
+): Promise<number> {
   await openViewExportCursor(client, viewId);
   await write(csvLine(CSV_HEADER));
   let rows = 0;
@@ -27,7 +31,18 @@ export async function writeViewCsv(client: pg.ClientBase, viewId: number, write:
     if (batch.length === 0) break;
     await write(
       batch
-        .map((row) => csvLine([row.title, row.series_label, row.query, row.time.toISOString(), row.repository, row.value, row.capture, row.kind]))
+        .map((row) =>
+          csvLine([
+            row.title,
+            row.series_label,
+            row.query,
+            row.time.toISOString(),
+            row.repository,
+            row.value,
+            row.capture,
+            row.kind,
+          ]),
+        )
         .join(''),
     );
     rows += batch.length;

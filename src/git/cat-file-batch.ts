@@ -35,7 +35,9 @@ export class CatFileBatch {
       for (const request of this.pending.splice(0)) request.reject(this.failure);
     };
     this.child.on('error', fail);
-    this.child.on('close', (code) => fail(new Error(`git cat-file --batch exited (${code}): ${this.stderr.trim() || 'no message'}`)));
+    this.child.on('close', (code) =>
+      fail(new Error(`git cat-file --batch exited (${code}): ${this.stderr.trim() || 'no message'}`)),
+    );
   }
 
   /**
@@ -44,7 +46,9 @@ export class CatFileBatch {
    */
   readMany(oids: string[]): Array<Promise<BlobObject | undefined>> {
     if (this.failure) return oids.map(() => Promise.reject(this.failure));
-    const answers = oids.map((oid) => new Promise<BlobObject | undefined>((resolve, reject) => this.pending.push({ oid, resolve, reject })));
+    const answers = oids.map(
+      (oid) => new Promise<BlobObject | undefined>((resolve, reject) => this.pending.push({ oid, resolve, reject })),
+    );
     this.child.stdin.write(oids.map((oid) => `${oid}\n`).join(''));
     return answers;
   }

@@ -7,12 +7,20 @@ import { runGit } from './run-git.ts';
 const SEARCHED_MODES = new Set(['100644', '100755']);
 
 /** Listings of `commits`, each derived from the one before it (the first from `base`). */
-export async function listTreesFrom(gitDir: string, base: { commit: string; entries: TreeEntry[] }, commits: string[]): Promise<TreeEntry[][]> {
+export async function listTreesFrom(
+  gitDir: string,
+  base: { commit: string; entries: TreeEntry[] },
+  commits: string[],
+): Promise<TreeEntry[][]> {
   if (commits.length === 0) return [];
   // "<commit> <parent>" lines: each commit is diffed from the one before it, as if its parent.
-  const pairs = commits.map((commit, index) => `${commit} ${index === 0 ? base.commit : commits[index - 1]}\n`).join('');
+  const pairs = commits
+    .map((commit, index) => `${commit} ${index === 0 ? base.commit : commits[index - 1]}\n`)
+    .join('');
   // --always: a section (its header) for every pair, even when the trees are the same.
-  const output = (await runGit(['diff-tree', '--stdin', '--always', '-r', '-z', '--no-renames'], { gitDir, input: pairs })).toString('utf8');
+  const output = (
+    await runGit(['diff-tree', '--stdin', '--always', '-r', '-z', '--no-renames'], { gitDir, input: pairs })
+  ).toString('utf8');
   // Per pair: "<commit>\0", then records ":<old mode> <new mode> <old oid> <new oid> <status>\0<path>\0".
   const fields = output.split('\0');
   const listings: TreeEntry[][] = [];
@@ -20,7 +28,8 @@ export async function listTreesFrom(gitDir: string, base: { commit: string; entr
   const byPath = new Map(base.entries.map((entry) => [entry.path, entry]));
   let i = 0;
   for (let n = 0; n < commits.length; n++) {
-    if (i >= fields.length || fields[i]!.startsWith(':')) throw new Error(`git diff-tree --stdin: expected ${commits.length} diffs, got ${n}`);
+    if (i >= fields.length || fields[i]!.startsWith(':'))
+      throw new Error(`git diff-tree --stdin: expected ${commits.length} diffs, got ${n}`);
     i++; // the section's header
     while (i + 1 < fields.length && fields[i]!.startsWith(':')) {
       const [, newMode, , newOid, status] = fields[i]!.slice(1).split(' ');

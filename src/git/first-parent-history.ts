@@ -10,7 +10,9 @@ export interface HistoryCommit {
 }
 
 export async function firstParentHistory(gitDir: string, branch: string): Promise<HistoryCommit[]> {
-  const output = (await runGit(['log', '--first-parent', '--format=%H %ct', `refs/heads/${branch}`, '--'], { gitDir })).toString();
+  const output = (
+    await runGit(['log', '--first-parent', '--format=%H %ct', `refs/heads/${branch}`, '--'], { gitDir })
+  ).toString();
   return output
     .split('\n')
     .filter(Boolean)

@@ -35,7 +35,9 @@ async function remoteHeadBranch(cloneUrl: string, timeoutMs: number): Promise<st
 /** The commit at the tip of `branch` in the mirror, or null if the branch does not exist yet. */
 export async function resolveBranchHead(mirrorDir: string, branch: string): Promise<string | null> {
   try {
-    return (await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { gitDir: mirrorDir })).toString().trim();
+    return (await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { gitDir: mirrorDir }))
+      .toString()
+      .trim();
   } catch (error) {
     if (error instanceof GitError && error.exitCode === 1) return null;
     throw error;
@@ -60,7 +62,10 @@ export async function syncMirror(options: SyncMirrorOptions): Promise<MirrorStat
     }
     cloned = true;
   } else {
-    await runGit(['fetch', '--prune', '--quiet', options.cloneUrl, '+refs/*:refs/*'], { gitDir: options.mirrorDir, timeoutMs });
+    await runGit(['fetch', '--prune', '--quiet', options.cloneUrl, '+refs/*:refs/*'], {
+      gitDir: options.mirrorDir,
+      timeoutMs,
+    });
   }
   const branch = options.branch ?? (await remoteHeadBranch(options.cloneUrl, timeoutMs));
   if (branch) await runGit(['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { gitDir: options.mirrorDir });

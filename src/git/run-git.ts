@@ -16,7 +16,9 @@ export class GitError extends Error {
   readonly stderr: string;
   constructor(args: string[], exitCode: number | null, stderr: string) {
     const detail = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' | ');
-    super(`git ${args[0]} failed${exitCode === null ? ' (timed out or killed)' : ` (exit ${exitCode})`}: ${detail || 'no message'}`);
+    super(
+      `git ${args[0]} failed${exitCode === null ? ' (timed out or killed)' : ` (exit ${exitCode})`}: ${detail || 'no message'}`,
+    );
     this.name = 'GitError';
     this.exitCode = exitCode;
     this.stderr = stderr;
@@ -49,7 +51,9 @@ export function runGit(args: string[], options: RunGitOptions = {}): Promise<Buf
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new GitError(args, code, stderr))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new GitError(args, code, stderr)),
+    );
     child.stdin.on('error', () => {}); // git may exit before reading its input
     child.stdin.end(options.input);
   });

@@ -35,7 +35,10 @@ export function makeMetricsRegistry(pool: pg.Pool): Registry {
     async collect() {
       this.reset();
       for (const row of await unfinishedBackfillProgress(pool)) {
-        this.set({ backfill_id: String(row.backfill_id), series_id: row.series_id }, Number(row.percent_complete) / 100);
+        this.set(
+          { backfill_id: String(row.backfill_id), series_id: row.series_id },
+          Number(row.percent_complete) / 100,
+        );
       }
     },
   });

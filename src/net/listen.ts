@@ -14,8 +14,18 @@ export async function listen(server: http.Server, options: ListenOptions): Promi
   const { port: wanted, host, portSetting } = options;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new Error(`${portSetting} ${wanted} is already in use on ${host}; set ${portSetting} to a free port (0 picks one)`));
-      else if (error.code === 'EACCES') reject(new Error(`${portSetting} ${wanted} on ${host} needs privileges this process does not have; choose a port above 1023`));
+      if (error.code === 'EADDRINUSE')
+        reject(
+          new Error(
+            `${portSetting} ${wanted} is already in use on ${host}; set ${portSetting} to a free port (0 picks one)`,
+          ),
+        );
+      else if (error.code === 'EACCES')
+        reject(
+          new Error(
+            `${portSetting} ${wanted} on ${host} needs privileges this process does not have; choose a port above 1023`,
+          ),
+        );
       else if (error.code === 'EADDRNOTAVAIL') reject(new Error(`HOST ${host} is not an address of this machine`));
       else reject(error);
     });

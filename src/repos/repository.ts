@@ -12,8 +12,6 @@ export interface Repository {
   last_fetch_error: string | null;
 }
 
-
 export function mirrorDirectory(dataDir: string, repository: Pick<Repository, 'id' | 'mirror_path'>): string {
   return path.join(dataDir, repository.mirror_path ?? `mirrors/${repository.id}.git`);
 }
-

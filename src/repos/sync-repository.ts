@@ -15,7 +15,11 @@ export interface SyncRepositoryOptions {
 export async function syncRepository({ pool, dataDir, repository }: SyncRepositoryOptions): Promise<MirrorState> {
   await recordFetchAttempt(pool, repository.id);
   try {
-    const state = await syncMirror({ cloneUrl: repository.clone_url, mirrorDir: mirrorDirectory(dataDir, repository), branch: repository.default_branch });
+    const state = await syncMirror({
+      cloneUrl: repository.clone_url,
+      mirrorDir: mirrorDirectory(dataDir, repository),
+      branch: repository.default_branch,
+    });
     await recordFetchSuccess(pool, repository.id, state.defaultBranch);
     return state;
   } catch (error) {
@@ -28,7 +32,9 @@ export async function syncRepository({ pool, dataDir, repository }: SyncReposito
  * The mirror and followed branch of a repository, cloning it first if this machine has no mirror
  * yet (a worker on another host can take any repository).
  */
-export async function ensureMirror(options: SyncRepositoryOptions): Promise<{ gitDir: string; branch: string | null; head: string | null }> {
+export async function ensureMirror(
+  options: SyncRepositoryOptions,
+): Promise<{ gitDir: string; branch: string | null; head: string | null }> {
   const gitDir = mirrorDirectory(options.dataDir, options.repository);
   if (!mirrorExists(gitDir) || !options.repository.default_branch) {
     const state = await syncRepository(options);

@@ -48,7 +48,9 @@ export class BlobCountCache {
     if (notInMemory.length) {
       const rows = await readBlobCounts(this.pool, fingerprint, notInMemory);
       for (const row of rows) {
-        const result: BlobCount = row.captures ? { count: row.match_count, captures: row.captures } : { count: row.match_count };
+        const result: BlobCount = row.captures
+          ? { count: row.match_count, captures: row.captures }
+          : { count: row.match_count };
         found.set(row.blob_oid, result);
         this.remember(`${fingerprint}:${row.blob_oid}`, result);
       }

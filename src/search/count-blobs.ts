@@ -26,11 +26,24 @@ export async function countBlobs(options: Omit<ReadAndCountOptions, 'onResult'>)
   };
   const inProcess = !compileMatcher(options.query).canBacktrack;
   const { gitDir, query, oids, deadline } = options;
-  const task = { gitDir, query: { pattern: query.pattern, patternType: query.patternType, caseSensitive: query.caseSensitive, captureGroups: query.captureGroups }, deadline };
+  const task = {
+    gitDir,
+    query: {
+      pattern: query.pattern,
+      patternType: query.patternType,
+      caseSensitive: query.caseSensitive,
+      captureGroups: query.captureGroups,
+    },
+    deadline,
+  };
   // Many blobs (a backfill's batch): two readers at once, so git's unpacking of one overlaps the
   // counting of the other's.
   const parts = oids.length >= PARALLEL_FROM ? [oids.slice(0, oids.length >> 1), oids.slice(oids.length >> 1)] : [oids];
-  await Promise.all(parts.map((part) => (inProcess ? readAndCount({ ...task, oids: part, onResult }) : searchInThread({ ...task, oids: part }, onResult))));
+  await Promise.all(
+    parts.map((part) =>
+      inProcess ? readAndCount({ ...task, oids: part, onResult }) : searchInThread({ ...task, oids: part }, onResult),
+    ),
+  );
   return { results, sizes };
 }
 

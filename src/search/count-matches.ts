@@ -87,7 +87,9 @@ function regexpMatcher(source: string, caseSensitive: boolean, captureGroups: nu
   };
 }
 
-export function compileMatcher(query: Pick<SearchQuery, 'pattern' | 'patternType' | 'caseSensitive' | 'captureGroups'>): ContentMatcher {
+export function compileMatcher(
+  query: Pick<SearchQuery, 'pattern' | 'patternType' | 'caseSensitive' | 'captureGroups'>,
+): ContentMatcher {
   return query.patternType === 'regexp'
     ? regexpMatcher(query.pattern, query.caseSensitive, query.captureGroups)
     : literalMatcher(query.pattern, query.caseSensitive);

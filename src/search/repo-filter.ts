@@ -3,5 +3,8 @@
 import type { SearchQuery } from './query/parse-query.ts';
 
 export function repositoryMatches(query: Pick<SearchQuery, 'repoInclude' | 'repoExclude'>, name: string): boolean {
-  return query.repoInclude.every((source) => new RegExp(source, 'i').test(name)) && !query.repoExclude.some((source) => new RegExp(source, 'i').test(name));
+  return (
+    query.repoInclude.every((source) => new RegExp(source, 'i').test(name)) &&
+    !query.repoExclude.some((source) => new RegExp(source, 'i').test(name))
+  );
 }

@@ -98,7 +98,12 @@ export async function searchCommits(options: SearchCommitsOptions): Promise<Map<
   return results;
 }
 
-async function searchListings(options: SearchCommitsOptions, commits: string[], listings: TreeEntry[][], results: Map<string, CommitSearchResult>): Promise<void> {
+async function searchListings(
+  options: SearchCommitsOptions,
+  commits: string[],
+  listings: TreeEntry[][],
+  results: Map<string, CommitSearchResult>,
+): Promise<void> {
   const { query } = options;
   const selected = listings.map((listing) => selectEntries(listing, query));
   const empty = (entries: TreeEntry[]): CommitSearchResult => ({
@@ -122,14 +127,18 @@ async function searchListings(options: SearchCommitsOptions, commits: string[], 
   }
 
   // Unknown sizes (listings derived from a diff) are checked when the blob is read.
-  const searchable = selected.map((entries) => entries.filter((entry) => entry.size === undefined || entry.size <= MAX_FILE_BYTES));
+  const searchable = selected.map((entries) =>
+    entries.filter((entry) => entry.size === undefined || entry.size <= MAX_FILE_BYTES),
+  );
   const distinct = new Set<string>();
   for (const entries of searchable) for (const entry of entries) distinct.add(entry.oid);
   const oids = [...distinct];
   const fingerprint = blobFingerprint(query);
   const known = options.cache ? await options.cache.getMany(fingerprint, oids) : new Map<string, BlobCount>();
   const missing = oids.filter((oid) => !known.has(oid));
-  const read = missing.length ? await countBlobs({ gitDir: options.gitDir, query, oids: missing, deadline: options.deadline }) : undefined;
+  const read = missing.length
+    ? await countBlobs({ gitDir: options.gitDir, query, oids: missing, deadline: options.deadline })
+    : undefined;
   if (read) for (const [oid, result] of read.results) known.set(oid, result);
   // Stored while the totals are added up: one turn of the event loop sends the insert first.
   const stored = read ? options.cache?.putMany(fingerprint, read.results) : undefined;

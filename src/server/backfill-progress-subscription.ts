@@ -12,13 +12,19 @@ export const BackfillProgressSubscriptionPlugin = extendSchema((build) => {
   const views = build.input.pgRegistry.pgResources.insight_view!;
   return {
     typeDefs: gql`
-      """An insight view whose backfill progress changed."""
+      """
+      An insight view whose backfill progress changed.
+      """
       type InsightViewProgressEvent {
-        """The view, as you may see it (null without a grant): read its seriesStatus and loading."""
+        """
+        The view, as you may see it (null without a grant): read its seriesStatus and loading.
+        """
         insightView: InsightView
       }
       extend type Subscription {
-        """Sends the view when a backfill of one of its series starts, commits a page or ends; the first event comes at once."""
+        """
+        Sends the view when a backfill of one of its series starts, commits a page or ends; the first event comes at once.
+        """
         backfillProgress(viewId: Int!): InsightViewProgressEvent
       }
     `,

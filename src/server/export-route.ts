@@ -21,13 +21,19 @@ function sendText(res: http.ServerResponse, status: number, message: string, hea
   res.end(`${message}\n`);
 }
 
-export async function serveViewExport(req: http.IncomingMessage, res: http.ServerResponse, viewId: number, options: ExportRouteOptions): Promise<void> {
+export async function serveViewExport(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  viewId: number,
+  options: ExportRouteOptions,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'use GET', { allow: 'GET, HEAD' });
   let settings: Record<string, string>;
   try {
     settings = pgSettingsFor(await identityFromHeader(req.headers.authorization, options.jwtSecret));
   } catch (error) {
-    if (error instanceof AuthenticationError) return sendText(res, 401, error.message, { 'www-authenticate': 'Bearer' });
+    if (error instanceof AuthenticationError)
+      return sendText(res, 401, error.message, { 'www-authenticate': 'Bearer' });
     throw error;
   }
   try {

@@ -100,7 +100,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     // Probes (health checks, metric scrapes) only at debug level, so they do not drown the log.
     const probe = pathname === '/healthz' || pathname === '/metrics';
     res.once('finish', () =>
-      requestLog[probe ? 'debug' : 'info'](`${req.method} ${pathname} ${res.statusCode} ${(performance.now() - began).toFixed(1)} ms`),
+      requestLog[probe ? 'debug' : 'info'](
+        `${req.method} ${pathname} ${res.statusCode} ${(performance.now() - began).toFixed(1)} ms`,
+      ),
     );
     if (pathname === '/metrics') {
       metrics
@@ -117,7 +119,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (pathname === '/dev/token') {
-      if (!options.devSignIn) return void sendJson(res, 404, { error: 'dev sign-in is off: the server does not run on the embedded default database' });
+      if (!options.devSignIn)
+        return void sendJson(res, 404, {
+          error: 'dev sign-in is off: the server does not run on the embedded default database',
+        });
       // Even then, only for a browser on this machine (HOST may be 0.0.0.0).
       const local = ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '');
       if (!local) return void sendJson(res, 403, { error: 'dev sign-in is only offered to this machine' });
@@ -141,7 +146,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     };
     const toGraphql = () => graphqlHandler(req, res, (error) => (error ? failed(error) : serveStatic(req, res)));
     const exportMatch = pathname.match(EXPORT_PATH);
-    if (exportMatch) return void serveViewExport(req, res, Number(exportMatch[1]), { pool, jwtSecret: options.jwtSecret }).catch(failed);
+    if (exportMatch)
+      return void serveViewExport(req, res, Number(exportMatch[1]), { pool, jwtSecret: options.jwtSecret }).catch(
+        failed,
+      );
     if (pathname !== '/graphql') return void toGraphql();
     // Authenticate before GraphQL: a bad token is a 401 with one clear message and no data.
     identityFromHeader(req.headers.authorization, options.jwtSecret).then(

@@ -36,10 +36,13 @@ function parseField(query: string, field: string, options?: ParseOptions) {
 function checkCaptureFlag(query: string, field: string, wantsCaptures: boolean): void {
   const parsed = parseField(query, field);
   if (wantsCaptures && parsed.captureGroups === 0) {
-    throw new InvalidInsightInputError(`${field}: a capture-group series needs a regexp with a capturing group, such as /version (\\d+)/`, {
-      field,
-      query,
-    });
+    throw new InvalidInsightInputError(
+      `${field}: a capture-group series needs a regexp with a capturing group, such as /version (\\d+)/`,
+      {
+        field,
+        query,
+      },
+    );
   }
 }
 
@@ -63,7 +66,8 @@ function checkLineChartInput(input: InsightInput): void {
     input.series.forEach((element: unknown, index) => {
       if (!element || typeof element !== 'object') return;
       const { query, capture_groups: captures } = element as { query?: unknown; capture_groups?: unknown };
-      if (typeof query === 'string' && query.trim()) checkCaptureFlag(query.trim(), `series[${index}].query`, captures === true);
+      if (typeof query === 'string' && query.trim())
+        checkCaptureFlag(query.trim(), `series[${index}].query`, captures === true);
     });
   }
   checkCriteria(input);

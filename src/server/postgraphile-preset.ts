@@ -34,9 +34,17 @@ export interface PresetOptions {
  * not introspect; every function left in `public` is API (VOLATILE ones are mutations).
  */
 const SEED_INTERNALS = [
-  'metadata', 'migration_logs', 'repo_iterator', 'repo_iterator_errors', 'insights_background_jobs',
-  'insights_data_retention_jobs', 'insight_series_backfill', 'archived_series_points',
-  'archived_insight_series_recording_times', 'insights_jobs_backfill_in_progress', 'insights_jobs_backfill_new',
+  'metadata',
+  'migration_logs',
+  'repo_iterator',
+  'repo_iterator_errors',
+  'insights_background_jobs',
+  'insights_data_retention_jobs',
+  'insight_series_backfill',
+  'archived_series_points',
+  'archived_insight_series_recording_times',
+  'insights_jobs_backfill_in_progress',
+  'insights_jobs_backfill_new',
 ];
 /** Computed columns returning small sets: plain lists rather than connections. */
 const LISTS = ['insight_view_data', 'insight_view_series_status', 'insight_view_pie'];
@@ -62,7 +70,8 @@ export function maskError(error: GraphQLError): GraphQLError {
     });
   }
   // Validation errors (no original error) and Grafast's safe errors are meant for the client.
-  if (!error.originalError || error.originalError instanceof GraphQLError || isSafeError(error.originalError)) return defaultMaskError(error);
+  if (!error.originalError || error.originalError instanceof GraphQLError || isSafeError(error.originalError))
+    return defaultMaskError(error);
   // Anything else is ours to fix: logged with the request's id, shown to the client by reference.
   const errorId = randomUUID().slice(0, 8);
   const message = `GraphQL error ${errorId} at ${error.path?.join('.') ?? '(no path)'}: ${error.originalError.message}`;
@@ -94,7 +103,9 @@ export function makePreset({ pool, dataDir, jwtSecret }: PresetOptions): Graphil
           class: {
             ...Object.fromEntries(SEED_INTERNALS.map((name) => [name, { tags: { behavior: '-*' } }])),
             // May carry credentials, or describe the workers' disks (API roles cannot read them either).
-            repositories: { attribute: { clone_url: { tags: { behavior: '-*' } }, mirror_path: { tags: { behavior: '-*' } } } },
+            repositories: {
+              attribute: { clone_url: { tags: { behavior: '-*' } }, mirror_path: { tags: { behavior: '-*' } } },
+            },
           },
           procedure: Object.fromEntries(LISTS.map((name) => [name, { tags: { behavior: '-connection +list' } }])),
         },

@@ -23,18 +23,28 @@ export function checkQuery(query: string, criteria: boolean): QueryCheck {
 
 export const QueryCheckPlugin = extendSchema(() => ({
   typeDefs: gql`
-    """The parser's verdict on a query (docs/query-language.md)."""
+    """
+    The parser's verdict on a query (docs/query-language.md).
+    """
     type QueryCheck {
       ok: Boolean!
-      """What is wrong, with the position; null when the query is valid."""
+      """
+      What is wrong, with the position; null when the query is valid.
+      """
       message: String
-      """0-based character offset of the problem."""
+      """
+      0-based character offset of the problem.
+      """
       position: Int
-      """Capturing groups of a regexp pattern: more than 0 makes a capture-group series possible."""
+      """
+      Capturing groups of a regexp pattern: more than 0 makes a capture-group series possible.
+      """
       captureGroups: Int!
     }
     extend type Query {
-      """Checks a series query (or, with repositoryCriteria: true, repository criteria) without saving anything."""
+      """
+      Checks a series query (or, with repositoryCriteria: true, repository criteria) without saving anything.
+      """
       checkQuery(query: String!, repositoryCriteria: Boolean = false): QueryCheck!
     }
   `,

@@ -20,10 +20,13 @@ export const SampleTimesCodecPlugin: GraphileConfig.Plugin = {
       pgCodecs_recordType_spec(_info, { pgClass, spec }) {
         if (pgClass.relname !== TYPE.name || pgClass.getNamespace()?.nspname !== TYPE.schema) return;
         const attribute = spec.attributes[TYPE.attribute];
-        if (!attribute) throw new Error(`${TYPE.name}.${TYPE.attribute} is missing: update src/server/sample-times-codec.ts`);
+        if (!attribute)
+          throw new Error(`${TYPE.name}.${TYPE.attribute} is missing: update src/server/sample-times-codec.ts`);
         const list = attribute.codec as PgCodec;
         if (!list.arrayOfCodec || list.arrayOfCodec.name !== 'timestamptz') {
-          throw new Error(`${TYPE.name}.${TYPE.attribute} is no longer timestamptz[]: update src/server/sample-times-codec.ts`);
+          throw new Error(
+            `${TYPE.name}.${TYPE.attribute} is no longer timestamptz[]: update src/server/sample-times-codec.ts`,
+          );
         }
         const codec: PgCodec = {
           ...list,

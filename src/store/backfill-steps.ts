@@ -22,7 +22,12 @@ export async function backfillToPlan(db: Queryable, backfillId: number): Promise
 }
 
 /** Plans a new backfill (scope, sample times, iterator, cost) and queues its first step. */
-export async function planBackfill(db: Queryable, backfillId: number, complexity: number, maxSamples: number): Promise<number> {
+export async function planBackfill(
+  db: Queryable,
+  backfillId: number,
+  complexity: number,
+  maxSamples: number,
+): Promise<number> {
   const { rows } = await db.query<{ estimated_cost: number }>('select * from insights_core.backfill_plan($1, $2, $3)', [
     backfillId,
     complexity,
@@ -38,7 +43,10 @@ export async function failBackfill(db: Queryable, backfillId: number, message: s
 
 /** Takes the backfill's session advisory lock on this client; false when another worker holds it. */
 export async function tryLockBackfill(client: Queryable, backfillId: number): Promise<boolean> {
-  const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [LOCK_NAMESPACE, backfillId]);
+  const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [
+    LOCK_NAMESPACE,
+    backfillId,
+  ]);
   return rows[0]!.ok;
 }
 
@@ -56,7 +64,10 @@ export interface BackfillStep {
 }
 
 export async function beginBackfillStep(db: Queryable, backfillId: number, workerId: string): Promise<BackfillStep> {
-  const { rows } = await db.query<BackfillStep>('select * from insights_core.backfill_step_begin($1, $2)', [backfillId, workerId]);
+  const { rows } = await db.query<BackfillStep>('select * from insights_core.backfill_step_begin($1, $2)', [
+    backfillId,
+    workerId,
+  ]);
   return rows[0]!;
 }
 

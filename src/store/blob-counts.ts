@@ -34,8 +34,9 @@ export async function writeBlobCounts(
 /** Drops the counts of fingerprints no series uses any more; returns how many rows went. */
 export async function deleteBlobCounts(db: Queryable, fingerprints: string[]): Promise<number> {
   if (!fingerprints.length) return 0;
-  const { rowCount } = await db.query('delete from insights_core.search_blob_counts where fingerprint = any($1::text[])', [
-    fingerprints,
-  ]);
+  const { rowCount } = await db.query(
+    'delete from insights_core.search_blob_counts where fingerprint = any($1::text[])',
+    [fingerprints],
+  );
   return rowCount ?? 0;
 }

@@ -3,6 +3,9 @@ import type { Queryable } from './queryable.ts';
 
 /** Seeds the demo on an empty database; false when the database already holds something. */
 export async function seedDemoData(db: Queryable, cloneUrl: string, repositoryName: string): Promise<boolean> {
-  const { rows } = await db.query<{ seeded: boolean }>('select insights_core.seed_demo($1, $2) as seeded', [cloneUrl, repositoryName]);
+  const { rows } = await db.query<{ seeded: boolean }>('select insights_core.seed_demo($1, $2) as seeded', [
+    cloneUrl,
+    repositoryName,
+  ]);
   return rows[0]!.seeded;
 }

@@ -6,9 +6,9 @@ import type { Queryable } from './queryable.ts';
  * returns false while the job is still locked by the worker that is recording its failure.
  */
 export async function permanentlyFailJob(db: Queryable, jobId: string, message: string): Promise<boolean> {
-  const { rows } = await db.query<{ id: string }>('select id from graphile_worker.permanently_fail_jobs(array[$1::bigint], $2)', [
-    jobId,
-    message,
-  ]);
+  const { rows } = await db.query<{ id: string }>(
+    'select id from graphile_worker.permanently_fail_jobs(array[$1::bigint], $2)',
+    [jobId, message],
+  );
   return rows.length > 0;
 }

@@ -40,7 +40,13 @@ export async function seriesToRecord(db: Queryable, series: number | string): Pr
 /** Stores a recording (permanent points) or a snapshot (replacing the previous one) in one transaction. */
 export async function storeSeriesRecording(
   db: Queryable,
-  recording: { seriesId: number; time: Date; snapshot: boolean; points: RecordedPoint[]; incomplete: IncompleteRepository[] },
+  recording: {
+    seriesId: number;
+    time: Date;
+    snapshot: boolean;
+    points: RecordedPoint[];
+    incomplete: IncompleteRepository[];
+  },
 ): Promise<void> {
   await db.query('select insights_core.store_series_recording($1, $2, $3, $4, $5)', [
     recording.seriesId,

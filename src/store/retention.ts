@@ -3,7 +3,9 @@ import type { Queryable } from './queryable.ts';
 
 /** Queues retain_series for every series with more than `keep` recording times; returns how many. */
 export async function enqueueSeriesRetention(db: Queryable, keep: number): Promise<number> {
-  const { rows } = await db.query<{ queued: number }>('select insights_core.enqueue_series_retention($1) as queued', [keep]);
+  const { rows } = await db.query<{ queued: number }>('select insights_core.enqueue_series_retention($1) as queued', [
+    keep,
+  ]);
   return rows[0]!.queued;
 }
 
@@ -23,7 +25,9 @@ export async function startRetentionJob(
 }
 
 export async function cancelRetentionJob(db: Queryable, jobId: number): Promise<void> {
-  await db.query(`update insights_data_retention_jobs set state = 'canceled', finished_at = now() where id = $1`, [jobId]);
+  await db.query(`update insights_data_retention_jobs set state = 'canceled', finished_at = now() where id = $1`, [
+    jobId,
+  ]);
 }
 
 export interface ArchiveSummary {
@@ -35,14 +39,19 @@ export interface ArchiveSummary {
 
 /** Keeps the newest `keep` recording times of a series live and archives the rest, in one transaction. */
 export async function archiveSeriesPoints(db: Queryable, seriesId: number, keep: number): Promise<ArchiveSummary> {
-  const { rows } = await db.query<{ summary: ArchiveSummary }>('select insights_core.archive_series_points($1, $2) as summary', [
-    seriesId,
-    keep,
-  ]);
+  const { rows } = await db.query<{ summary: ArchiveSummary }>(
+    'select insights_core.archive_series_points($1, $2) as summary',
+    [seriesId, keep],
+  );
   return rows[0]!.summary;
 }
 
-export async function completeRetentionJob(db: Queryable, jobId: number, message: string, summary: ArchiveSummary): Promise<void> {
+export async function completeRetentionJob(
+  db: Queryable,
+  jobId: number,
+  message: string,
+  summary: ArchiveSummary,
+): Promise<void> {
   await db.query(
     `update insights_data_retention_jobs
         set state = 'completed', finished_at = now(), last_heartbeat_at = now(),
@@ -72,7 +81,9 @@ export async function pruneDeletedSeries(db: Queryable): Promise<{ pruned_series
 
 /** The distinct queries of the series that are recorded (whose blob counts must be kept). */
 export async function recordedQueries(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ query: string }>('select distinct query from insight_series where not just_in_time');
+  const { rows } = await db.query<{ query: string }>(
+    'select distinct query from insight_series where not just_in_time',
+  );
   return rows.map((row) => row.query);
 }
 
@@ -82,8 +93,9 @@ export interface PartitionReport extends Record<string, unknown> {
 }
 
 export async function ensurePartitionsAhead(db: Queryable, monthsAhead: number): Promise<PartitionReport> {
-  const { rows } = await db.query<{ report: PartitionReport }>('select insights_core.ensure_partitions_ahead($1) as report', [
-    monthsAhead,
-  ]);
+  const { rows } = await db.query<{ report: PartitionReport }>(
+    'select insights_core.ensure_partitions_ahead($1) as report',
+    [monthsAhead],
+  );
   return rows[0]!.report;
 }

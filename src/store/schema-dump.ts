@@ -34,7 +34,9 @@ export async function dumpSchema(db: pg.Pool | pg.ClientBase): Promise<string> {
     }
   }
   const names = Object.keys(PINNED_SETTINGS);
-  const { rows: [saved] } = await db.query<{ values: string[] }>(GET_ALL, [names]);
+  const {
+    rows: [saved],
+  } = await db.query<{ values: string[] }>(GET_ALL, [names]);
   await db.query(SET_ALL, [names, Object.values(PINNED_SETTINGS)]);
   let rows: DumpRow[];
   try {
@@ -74,7 +76,7 @@ interface Token {
 function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   const open: boolean[] = []; // per enclosing "(": does a subquery start there?
-  for (let start = 0; start < sql.length; ) {
+  for (let start = 0; start < sql.length;) {
     const c = sql[start]!;
     if (/\s/.test(c)) {
       start++;

@@ -2,7 +2,10 @@
 import type { Queryable } from './queryable.ts';
 
 /** Records that a run started; returns its id. */
-export async function startTaskRun(db: Queryable, run: { task: string; jobId: string; hostname: string }): Promise<string> {
+export async function startTaskRun(
+  db: Queryable,
+  run: { task: string; jobId: string; hostname: string },
+): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     'insert into task_runs (task_name, graphile_job_id, worker_hostname) values ($1, $2, $3) returning id',
     [run.task, run.jobId, run.hostname],
@@ -10,11 +13,15 @@ export async function startTaskRun(db: Queryable, run: { task: string; jobId: st
   return rows[0]!.id;
 }
 
-export async function finishTaskRun(db: Queryable, runId: string, details: Record<string, unknown> | null): Promise<void> {
-  await db.query(`update task_runs set status = 'succeeded', finished_at = clock_timestamp(), details = $2 where id = $1`, [
-    runId,
-    details ? JSON.stringify(details) : null,
-  ]);
+export async function finishTaskRun(
+  db: Queryable,
+  runId: string,
+  details: Record<string, unknown> | null,
+): Promise<void> {
+  await db.query(
+    `update task_runs set status = 'succeeded', finished_at = clock_timestamp(), details = $2 where id = $1`,
+    [runId, details ? JSON.stringify(details) : null],
+  );
 }
 
 export async function failTaskRun(db: Queryable, runId: string, message: string): Promise<void> {

@@ -82,7 +82,11 @@ export async function viewSeriesStatus(db: Queryable, viewId: number): Promise<V
  * since it was read (40001, the API's stale-update error, otherwise). Its series no other view uses
  * are retired.
  */
-export async function deleteView(db: Queryable, viewId: number, expectedEtag?: string): Promise<{ id: number; title: string }> {
+export async function deleteView(
+  db: Queryable,
+  viewId: number,
+  expectedEtag?: string,
+): Promise<{ id: number; title: string }> {
   const { rows } = await db.query<{ id: number; title: string }>(
     'select id, title from insights_core.insight_view_delete($1, $2)',
     [viewId, expectedEtag ?? null],

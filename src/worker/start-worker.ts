@@ -63,7 +63,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     jobsSucceeded: 0,
     jobsFailed: 0,
   };
-  const registration = await registerWorkerProcess({ pool: options.pgPool, logger: options.logger, ...options.registry });
+  const registration = await registerWorkerProcess({
+    pool: options.pgPool,
+    logger: options.logger,
+    ...options.registry,
+  });
   const events: WorkerEvents = new EventEmitter();
   events.on('pool:create', ({ workerPool }) => {
     registration.addGraphileWorkerId(workerPool.id).catch(() => {});
@@ -97,7 +101,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   const observe = (job: { id: string; task_identifier: string }, outcome: 'success' | 'error' | 'failed') => {
     const began = startedAt.get(job.id);
     startedAt.delete(job.id);
-    jobDuration.observe({ task: job.task_identifier, outcome }, began === undefined ? 0 : (performance.now() - began) / 1000);
+    jobDuration.observe(
+      { task: job.task_identifier, outcome },
+      began === undefined ? 0 : (performance.now() - began) / 1000,
+    );
   };
   runner.events.on('job:success', ({ job }) => observe(job, 'success'));
   runner.events.on('job:error', ({ job }) => observe(job, job.attempts >= job.max_attempts ? 'failed' : 'error'));

@@ -4,10 +4,16 @@
 import type { TaskList } from 'graphile-worker';
 import { identifier as backfillNewId, makeTask as makeBackfillNew } from '../../tasks/backfill_new.ts';
 import { identifier as backfillStepId, makeTask as makeBackfillStep } from '../../tasks/backfill_step.ts';
-import { identifier as enqueueDueRecordingsId, makeTask as makeEnqueueDueRecordings } from '../../tasks/enqueue_due_recordings.ts';
+import {
+  identifier as enqueueDueRecordingsId,
+  makeTask as makeEnqueueDueRecordings,
+} from '../../tasks/enqueue_due_recordings.ts';
 import { identifier as ensurePartitionsId, makeTask as makeEnsurePartitions } from '../../tasks/ensure_partitions.ts';
 import { identifier as enqueueRetentionId, makeTask as makeEnqueueRetention } from '../../tasks/enqueue_retention.ts';
-import { identifier as pruneDeletedSeriesId, makeTask as makePruneDeletedSeries } from '../../tasks/prune_deleted_series.ts';
+import {
+  identifier as pruneDeletedSeriesId,
+  makeTask as makePruneDeletedSeries,
+} from '../../tasks/prune_deleted_series.ts';
 import { identifier as pruneTaskRunsId, makeTask as makePruneTaskRuns } from '../../tasks/prune_task_runs.ts';
 import { identifier as recordSeriesId, makeTask as makeRecordSeries } from '../../tasks/record_series.ts';
 import { identifier as retainSeriesId, makeTask as makeRetainSeries } from '../../tasks/retain_series.ts';

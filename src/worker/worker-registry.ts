@@ -28,7 +28,8 @@ export async function registerWorkerProcess(options: WorkerRegistryOptions): Pro
   const { pool, logger } = options;
   const id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const graphileIds: string[] = [];
-  const upsert = () => heartbeatWorkerProcess(pool, { id, hostname: os.hostname(), pid: process.pid, graphileWorkerIds: graphileIds });
+  const upsert = () =>
+    heartbeatWorkerProcess(pool, { id, hostname: os.hostname(), pid: process.pid, graphileWorkerIds: graphileIds });
   await upsert();
   const heartbeat = setInterval(() => {
     // Re-inserts the row if a sweeper removed it while this process was stalled.

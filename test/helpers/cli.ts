@@ -7,12 +7,22 @@ import { projectRoot } from '../../src/project-root.ts';
 export const BIN = path.join(projectRoot, 'src', 'cli', 'bin.js');
 
 /** The machine's own Node when it is older than 24 (to exercise the re-exec), else ours. */
-export const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((file) => fs.existsSync(file)) ?? process.execPath;
+export const systemNode =
+  ['/usr/bin/node', '/usr/local/bin/node'].find((file) => fs.existsSync(file)) ?? process.execPath;
 
 /** Environment for a child CLI: no settings inherited from the test run unless given. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
-  for (const name of ['DATABASE_URL', 'PORT', 'HOST', 'DATA_DIR', 'WORKER_CONCURRENCY', 'EMBEDDED_PG_PORT', 'JWT_SECRET']) delete env[name];
+  for (const name of [
+    'DATABASE_URL',
+    'PORT',
+    'HOST',
+    'DATA_DIR',
+    'WORKER_CONCURRENCY',
+    'EMBEDDED_PG_PORT',
+    'JWT_SECRET',
+  ])
+    delete env[name];
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;
@@ -27,7 +37,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = cliEnv(), node = process.execPath, timeoutMs = 60_000): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = cliEnv(),
+  node = process.execPath,
+  timeoutMs = 60_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [BIN, ...args], { env, cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -81,7 +96,10 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, node = process.
           if (child.exitCode !== null || child.signalCode !== null)
             return done(() => reject(new Error(`process exited before printing ${pattern}:\n${text}`)));
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${text}`))), timeoutMs);
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${text}`))),
+          timeoutMs,
+        );
         const done = (finish: () => void) => {
           clearTimeout(timer);
           listeners.delete(check);

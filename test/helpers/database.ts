@@ -12,7 +12,8 @@ export interface TestDatabase {
 
 function env(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\` (test/run.ts prepares the database)`);
+  if (!value)
+    throw new Error(`${name} is not set: run the tests with \`npm test\` (test/run.ts prepares the database)`);
   return value;
 }
 
@@ -23,7 +24,9 @@ export const urlForDatabase = (database: string) => withDatabaseName(adminUrl(),
 export const adminQuery = (sql: string, values?: unknown[]) => queryOnce(adminUrl(), sql, values);
 
 /** A fresh database with the full schema; `template: false` gives an empty one. */
-export async function createTestDatabase(options: { template?: boolean } = {}): Promise<{ name: string; connectionString: string }> {
+export async function createTestDatabase(
+  options: { template?: boolean } = {},
+): Promise<{ name: string; connectionString: string }> {
   const name = `${env('TEST_RUN_ID')}_${randomBytes(4).toString('hex')}`;
   const template = options.template === false ? 'template0' : env('TEST_TEMPLATE_DB');
   for (let attempt = 0; ; attempt++) {
@@ -44,7 +47,10 @@ export async function dropTestDatabase(name: string): Promise<void> {
 }
 
 /** A database for one test, with a pool; both are cleaned up when the test ends. */
-export async function useTestDatabase(t: ExecutionContext, options: { template?: boolean } = {}): Promise<TestDatabase> {
+export async function useTestDatabase(
+  t: ExecutionContext,
+  options: { template?: boolean } = {},
+): Promise<TestDatabase> {
   const db = await createTestDatabase(options);
   const pool = new pg.Pool({ connectionString: db.connectionString, max: 4 });
   pool.on('error', () => {});

@@ -7,7 +7,12 @@ export interface Subscription {
   next(timeoutMs?: number): Promise<{ type: string; payload: any }>;
 }
 
-export async function subscribe(t: ExecutionContext, serverUrl: string, query: string, token?: string): Promise<Subscription> {
+export async function subscribe(
+  t: ExecutionContext,
+  serverUrl: string,
+  query: string,
+  token?: string,
+): Promise<Subscription> {
   const socket = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
   t.teardown(() => socket.close());
   const queued: Array<{ type: string; payload: any }> = [];

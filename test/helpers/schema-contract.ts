@@ -62,7 +62,8 @@ function parseTable(name: string, body: string): ContractTable {
   for (const line of lines) {
     const heading = line.match(/^([A-Z][\w -]+):$/);
     if (heading) {
-      section = (['Indexes', 'Check constraints', 'Foreign-key constraints'] as const).find((s) => s === heading[1]) ?? 'other';
+      section =
+        (['Indexes', 'Check constraints', 'Foreign-key constraints'] as const).find((s) => s === heading[1]) ?? 'other';
       continue;
     }
     if (section === 'columns') {
@@ -90,7 +91,13 @@ function parseTable(name: string, body: string): ContractTable {
 
 /** Reads what psql `\d` would show for one table, from the catalog. */
 async function readTable(client: pg.Pool | pg.Client, table: string) {
-  const columns = await client.query<{ name: string; type: string; nullable: boolean; default: string | null; comment: string | null }>(
+  const columns = await client.query<{
+    name: string;
+    type: string;
+    nullable: boolean;
+    default: string | null;
+    comment: string | null;
+  }>(
     `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, not a.attnotnull as nullable,
             pg_get_expr(d.adbin, d.adrelid) as default, col_description(a.attrelid, a.attnum) as comment
        from pg_attribute a
@@ -117,9 +124,10 @@ async function readTable(client: pg.Pool | pg.Client, table: string) {
        from pg_constraint where conrelid = $1::regclass and contype in ('c', 'f')`,
     [`public.${table}`],
   );
-  const comment = await client.query<{ comment: string | null }>(`select obj_description($1::regclass, 'pg_class') as comment`, [
-    `public.${table}`,
-  ]);
+  const comment = await client.query<{ comment: string | null }>(
+    `select obj_description($1::regclass, 'pg_class') as comment`,
+    [`public.${table}`],
+  );
   return {
     columns: columns.rows,
     indexes: indexes.rows.map((r) => r.line),
@@ -135,7 +143,8 @@ async function readTable(client: pg.Pool | pg.Client, table: string) {
  */
 export const COMMENT_DEVIATIONS: Record<string, string> = {
   // The seed pastes backfill_completed_at's text onto series_id; each column gets its own meaning.
-  'insight_series.series_id': 'Stable, externally visible identifier of this series; series_points.series_id refers to it.',
+  'insight_series.series_id':
+    'Stable, externally visible identifier of this series; series_points.series_id refers to it.',
 };
 
 /** Every difference between the database and the contract, as readable lines; empty when it conforms. */
@@ -159,14 +168,21 @@ export async function compareWithContract(client: pg.Pool | pg.Client, contract:
         problems.push(`column ${table.name}.${column.name} is missing`);
         continue;
       }
-      if (found.type !== column.type) problems.push(`column ${table.name}.${column.name} has type ${found.type}, expected ${column.type}`);
+      if (found.type !== column.type)
+        problems.push(`column ${table.name}.${column.name} has type ${found.type}, expected ${column.type}`);
       if (found.nullable !== column.nullable)
-        problems.push(`column ${table.name}.${column.name} is ${found.nullable ? 'nullable' : 'not null'}, expected ${column.nullable ? 'nullable' : 'not null'}`);
+        problems.push(
+          `column ${table.name}.${column.name} is ${found.nullable ? 'nullable' : 'not null'}, expected ${column.nullable ? 'nullable' : 'not null'}`,
+        );
       if ((found.default ?? '') !== column.default)
-        problems.push(`column ${table.name}.${column.name} has default ${found.default ?? '(none)'}, expected ${column.default || '(none)'}`);
+        problems.push(
+          `column ${table.name}.${column.name} has default ${found.default ?? '(none)'}, expected ${column.default || '(none)'}`,
+        );
       const expectedComment = COMMENT_DEVIATIONS[`${table.name}.${column.name}`] ?? table.columnComments[column.name];
       if (expectedComment !== undefined && found.comment !== expectedComment)
-        problems.push(`column ${table.name}.${column.name} has comment ${JSON.stringify(found.comment)}, expected ${JSON.stringify(expectedComment)}`);
+        problems.push(
+          `column ${table.name}.${column.name} has comment ${JSON.stringify(found.comment)}, expected ${JSON.stringify(expectedComment)}`,
+        );
     }
     for (const [kind, expected, got] of [
       ['index', table.indexes, actual.indexes],
@@ -178,12 +194,18 @@ export async function compareWithContract(client: pg.Pool | pg.Client, contract:
         if (!normalized.has(normalizeSql(line))) {
           const name = line.match(/^"([^"]+)"/)?.[1];
           const same = got.find((g) => g.startsWith(`"${name}"`));
-          problems.push(same ? `${kind} on ${table.name} differs: ${same}, expected ${line}` : `${kind} on ${table.name} is missing: ${line}`);
+          problems.push(
+            same
+              ? `${kind} on ${table.name} differs: ${same}, expected ${line}`
+              : `${kind} on ${table.name} is missing: ${line}`,
+          );
         }
       }
     }
     if (table.comment !== undefined && actual.comment !== table.comment)
-      problems.push(`table ${table.name} has comment ${JSON.stringify(actual.comment)}, expected ${JSON.stringify(table.comment)}`);
+      problems.push(
+        `table ${table.name} has comment ${JSON.stringify(actual.comment)}, expected ${JSON.stringify(table.comment)}`,
+      );
   }
 
   for (const view of contract.views) {
@@ -191,9 +213,12 @@ export async function compareWithContract(client: pg.Pool | pg.Client, contract:
       problems.push(`view ${view.name} is missing`);
       continue;
     }
-    const { rows } = await client.query<{ def: string }>(`select pg_get_viewdef($1::regclass, false) as def`, [`public.${view.name}`]);
+    const { rows } = await client.query<{ def: string }>(`select pg_get_viewdef($1::regclass, false) as def`, [
+      `public.${view.name}`,
+    ]);
     const actual = normalizeSql(rows[0]!.def);
-    if (actual !== view.definition) problems.push(`view ${view.name} differs:\n  got:      ${actual}\n  expected: ${view.definition}`);
+    if (actual !== view.definition)
+      problems.push(`view ${view.name} differs:\n  got:      ${actual}\n  expected: ${view.definition}`);
   }
 
   for (const type of contract.enums) {
@@ -205,7 +230,8 @@ export async function compareWithContract(client: pg.Pool | pg.Client, contract:
     );
     const labels = rows.map((r) => r.label);
     if (labels.length === 0) problems.push(`enum ${type.name} is missing`);
-    else if (labels.join(',') !== type.labels.join(',')) problems.push(`enum ${type.name} has labels ${labels.join(', ')}, expected ${type.labels.join(', ')}`);
+    else if (labels.join(',') !== type.labels.join(','))
+      problems.push(`enum ${type.name} has labels ${labels.join(', ')}, expected ${type.labels.join(', ')}`);
   }
   return problems;
 }

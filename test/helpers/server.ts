@@ -16,7 +16,11 @@ export interface TestServerOptions {
   dataDir?: string;
 }
 
-export async function startTestServer(t: ExecutionContext, connectionString: string, options: TestServerOptions): Promise<HttpServer> {
+export async function startTestServer(
+  t: ExecutionContext,
+  connectionString: string,
+  options: TestServerOptions,
+): Promise<HttpServer> {
   const logger = createLogger({ level: 'error', write: () => {} });
   const pool = createPool({ connectionString, logger, max: 4 });
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ci-server-'));
@@ -34,10 +38,19 @@ export interface GraphqlResponse {
   body: { data?: any; errors?: Array<{ message: string; extensions?: { code?: string; [key: string]: unknown } }> };
 }
 
-export async function postGraphql(serverUrl: string, query: string, token?: string, variables?: Record<string, unknown>): Promise<GraphqlResponse> {
+export async function postGraphql(
+  serverUrl: string,
+  query: string,
+  token?: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphqlResponse> {
   const response = await fetch(`${serverUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as GraphqlResponse['body'] };

@@ -14,7 +14,11 @@ export interface TestWorkerOptions {
   concurrency?: number;
 }
 
-export async function startTestWorker(t: ExecutionContext, connectionString: string, options: TestWorkerOptions = {}): Promise<WorkerHandle & { dataDir: string }> {
+export async function startTestWorker(
+  t: ExecutionContext,
+  connectionString: string,
+  options: TestWorkerOptions = {},
+): Promise<WorkerHandle & { dataDir: string }> {
   // Quiet unless TEST_LOG_LEVEL asks (failing jobs are part of several tests).
   const level = process.env.TEST_LOG_LEVEL as 'info' | undefined;
   const logger = createLogger({ level: level ?? 'error', write: level ? undefined : () => {} });
@@ -27,7 +31,11 @@ export async function startTestWorker(t: ExecutionContext, connectionString: str
     pollIntervalMs: 200,
     dataDir,
     searchTimeoutMs: options.searchTimeoutMs ?? 30_000,
-    backfill: { budgetMs: options.backfillBudgetMs ?? 60_000, pageSize: options.backfillPageSize ?? 10, maxSamples: options.maxSamples ?? 104 },
+    backfill: {
+      budgetMs: options.backfillBudgetMs ?? 60_000,
+      pageSize: options.backfillPageSize ?? 10,
+      maxSamples: options.maxSamples ?? 104,
+    },
     // Faster than production (5 s / 15 s / 30 s), with room for a loaded CI machine.
     registry: { heartbeatMs: 1000, sweepMs: 2000, staleAfterSeconds: 15 },
   });

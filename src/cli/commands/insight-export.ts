@@ -3,7 +3,14 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import { writeViewCsv } from '../../export/view-csv.ts';
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine, UsageError } from '../command.ts';
+import {
+  CONFIG_FLAGS,
+  CONFIG_FLAGS_HELP,
+  configFromFlags,
+  loggerFor,
+  parseCommandLine,
+  UsageError,
+} from '../command.ts';
 import { withTransaction } from '../../store/transaction.ts';
 import { withDatabase } from '../with-database.ts';
 import { findView } from './insight-read.ts';
@@ -31,7 +38,8 @@ export async function exportInsight(argv: string[]): Promise<number> {
     console.log(exportHelp);
     return 0;
   }
-  if (positionals.length !== 2) throw new UsageError('use: code-insights insight export <view id or unique id> [--out FILE]');
+  if (positionals.length !== 2)
+    throw new UsageError('use: code-insights insight export <view id or unique id> [--out FILE]');
   const wanted = positionals[1]!;
   const out = values.out as string | undefined;
   const config = configFromFlags(values);
@@ -45,7 +53,9 @@ export async function exportInsight(argv: string[]): Promise<number> {
           if (!target.write(chunk)) await once(target, 'drain');
         });
         if (out) {
-          await new Promise<void>((resolve, reject) => (target as fs.WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            (target as fs.WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())),
+          );
           console.error(`wrote ${count} row(s) to ${out}`);
         }
       },

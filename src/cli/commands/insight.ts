@@ -1,14 +1,34 @@
 import { errorMessage } from '../../logger.ts';
 import { parseQuery } from '../../search/query/parse-query.ts';
 import { createLineInsight, viewSeries } from '../../store/insight-create.ts';
-import { type Command, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine, printHelp, UsageError } from '../command.ts';
+import {
+  type Command,
+  CONFIG_FLAGS,
+  CONFIG_FLAGS_HELP,
+  configFromFlags,
+  loggerFor,
+  parseCommandLine,
+  printHelp,
+  UsageError,
+} from '../command.ts';
 import { parseInterval } from '../parse-interval.ts';
 import { waitForBackfills } from '../wait-for-backfills.ts';
 import { withDatabase } from '../with-database.ts';
 import { exportInsight } from './insight-export.ts';
 import { deleteInsight, listInsights, showInsight } from './insight-read.ts';
 
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+];
 
 const help = `Usage: code-insights insight create [options]
        code-insights insight list [--json]
@@ -55,7 +75,8 @@ export const insight: Command = {
   help,
   async run(argv) {
     if (argv[0] === 'export') return exportInsight(argv);
-    if (['list', 'show', 'delete'].includes(argv[0] ?? '') && (argv.includes('--help') || argv.includes('-h'))) return printHelp(this);
+    if (['list', 'show', 'delete'].includes(argv[0] ?? '') && (argv.includes('--help') || argv.includes('-h')))
+      return printHelp(this);
     if (argv[0] === 'list') return listInsights(argv);
     if (argv[0] === 'show') return showInsight(argv);
     if (argv[0] === 'delete') return deleteInsight(argv);
@@ -77,7 +98,10 @@ export const insight: Command = {
       true,
     );
     if (values.help) return printHelp(this);
-    if (positionals[0] !== 'create' || positionals.length !== 1) throw new UsageError('use: code-insights insight create --title T --series LABEL=QUERY ... (or: insight export <view>)');
+    if (positionals[0] !== 'create' || positionals.length !== 1)
+      throw new UsageError(
+        'use: code-insights insight create --title T --series LABEL=QUERY ... (or: insight export <view>)',
+      );
     const title = values.title as string | undefined;
     if (!title?.trim()) throw new UsageError('--title is required');
     const seriesArgs = (values.series as unknown as string[] | undefined) ?? [];
@@ -87,10 +111,16 @@ export const insight: Command = {
 
     const series = seriesArgs.map((arg, index) => {
       const split = arg.indexOf('=');
-      const [label, query] = split > 0 ? [arg.slice(0, split).trim(), arg.slice(split + 1).trim()] : [undefined, arg.trim()];
+      const [label, query] =
+        split > 0 ? [arg.slice(0, split).trim(), arg.slice(split + 1).trim()] : [undefined, arg.trim()];
       try {
         const parsed = parseQuery(query);
-        return { query, label: label ?? query, stroke: strokes[index] ?? PALETTE[index % PALETTE.length], capture_groups: parsed.captureGroups > 0 };
+        return {
+          query,
+          label: label ?? query,
+          stroke: strokes[index] ?? PALETTE[index % PALETTE.length],
+          capture_groups: parsed.captureGroups > 0,
+        };
       } catch (error) {
         throw new UsageError(`series ${index + 1} (${JSON.stringify(query)}): ${errorMessage(error)}`);
       }
@@ -110,10 +140,14 @@ export const insight: Command = {
       throw new UsageError(errorMessage(error));
     }
     const from = values.from as string | undefined;
-    if (from !== undefined && Number.isNaN(Date.parse(from))) throw new UsageError(`--from "${from}" is not a date (use YYYY-MM-DD)`);
+    if (from !== undefined && Number.isNaN(Date.parse(from)))
+      throw new UsageError(`--from "${from}" is not a date (use YYYY-MM-DD)`);
     const user = values.user as string | undefined;
     if (user !== undefined && !/^\d+$/.test(user)) throw new UsageError('--user must be a numeric user id');
-    const repositories = (values.repos as string | undefined)?.split(',').map((name) => name.trim()).filter(Boolean);
+    const repositories = (values.repos as string | undefined)
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
 
     const config = configFromFlags(values);
     const logger = loggerFor(config);
@@ -133,12 +167,29 @@ export const insight: Command = {
       if (values.wait) backfilled = await waitForBackfills({ pool, seriesIds: created.map((row) => row.id) });
       if (values.json) {
         const series = created.map(({ series_id, label, query, stroke }) => ({ series_id, label, query, stroke }));
-        console.log(JSON.stringify({ id, unique_id, title: title.trim(), interval, series, ...(values.wait ? { backfilled } : {}) }));
+        console.log(
+          JSON.stringify({
+            id,
+            unique_id,
+            title: title.trim(),
+            interval,
+            series,
+            ...(values.wait ? { backfilled } : {}),
+          }),
+        );
       } else {
-        console.log(`Created insight ${id} "${title.trim()}" (${unique_id}), sampled every ${interval.value} ${interval.unit.toLowerCase()}(s)`);
+        console.log(
+          `Created insight ${id} "${title.trim()}" (${unique_id}), sampled every ${interval.value} ${interval.unit.toLowerCase()}(s)`,
+        );
         for (const row of created) console.log(`  series ${row.series_id}  ${row.label}: ${row.query}`);
-        if (values.wait) console.log(backfilled ? 'History backfilled.' : 'The backfill failed; see `code-insights backfill status --all`.');
-        else console.log('Its recording and history backfill are queued; `code-insights series points <series-id>` shows the points.');
+        if (values.wait)
+          console.log(
+            backfilled ? 'History backfilled.' : 'The backfill failed; see `code-insights backfill status --all`.',
+          );
+        else
+          console.log(
+            'Its recording and history backfill are queued; `code-insights series points <series-id>` shows the points.',
+          );
       }
       return backfilled ? 0 : 1;
     });

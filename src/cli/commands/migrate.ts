@@ -1,6 +1,14 @@
 import { migrateDatabase } from '../../db/migrate.ts';
 import { resolveDatabase } from '../../db/resolve-database.ts';
-import { type Command, CONFIG_FLAGS, printHelp, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine } from '../command.ts';
+import {
+  type Command,
+  CONFIG_FLAGS,
+  printHelp,
+  CONFIG_FLAGS_HELP,
+  configFromFlags,
+  loggerFor,
+  parseCommandLine,
+} from '../command.ts';
 
 export const migrate: Command = {
   name: 'migrate',

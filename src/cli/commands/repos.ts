@@ -5,7 +5,16 @@ import { errorMessage } from '../../logger.ts';
 import type { Repository } from '../../repos/repository.ts';
 import { syncRepository } from '../../repos/sync-repository.ts';
 import { listRepositories, registerRepository, repositoriesNamed } from '../../store/repositories-admin.ts';
-import { type Command, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine, printHelp, UsageError } from '../command.ts';
+import {
+  type Command,
+  CONFIG_FLAGS,
+  CONFIG_FLAGS_HELP,
+  configFromFlags,
+  loggerFor,
+  parseCommandLine,
+  printHelp,
+  UsageError,
+} from '../command.ts';
 import { formatTable } from '../format-table.ts';
 import { withDatabase } from '../with-database.ts';
 
@@ -61,7 +70,13 @@ export const repos: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandLine(
       argv,
-      { ...CONFIG_FLAGS, name: { type: 'string' }, branch: { type: 'string' }, 'no-sync': { type: 'boolean' }, json: { type: 'boolean' } },
+      {
+        ...CONFIG_FLAGS,
+        name: { type: 'string' },
+        branch: { type: 'string' },
+        'no-sync': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
       true,
     );
     if (values.help) return printHelp(this);
@@ -84,7 +99,15 @@ export const repos: Command = {
           (values.branch as string | undefined) ?? null,
         );
         const outcome = values['no-sync'] ? undefined : (await syncAll(pool, config.DATA_DIR, [repository]))[0]!;
-        if (json) console.log(JSON.stringify({ id: repository.id, name: repository.name, clone_url: repository.clone_url, sync: outcome ?? null }));
+        if (json)
+          console.log(
+            JSON.stringify({
+              id: repository.id,
+              name: repository.name,
+              clone_url: repository.clone_url,
+              sync: outcome ?? null,
+            }),
+          );
         else {
           console.log(`Registered ${repository.name} (id ${repository.id}) from ${repository.clone_url}`);
           if (outcome) console.log(describe(outcome));
@@ -97,12 +120,19 @@ export const repos: Command = {
       return withDatabase(config, logger, async (pool) => {
         const rows = await listRepositories(pool);
         if (json) console.log(JSON.stringify(rows));
-        else if (!rows.length) console.log('No repositories registered yet; add one with `code-insights repos add <path-or-url>`.');
+        else if (!rows.length)
+          console.log('No repositories registered yet; add one with `code-insights repos add <path-or-url>`.');
         else
           console.log(
             formatTable(
               ['ID', 'NAME', 'BRANCH', 'LAST FETCHED', 'LAST ERROR'],
-              rows.map((r) => [r.id, r.name, r.default_branch, r.last_fetched_at?.toISOString() ?? 'never', r.last_fetch_error]),
+              rows.map((r) => [
+                r.id,
+                r.name,
+                r.default_branch,
+                r.last_fetched_at?.toISOString() ?? 'never',
+                r.last_fetch_error,
+              ]),
             ),
           );
         return 0;

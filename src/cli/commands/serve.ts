@@ -1,4 +1,12 @@
-import { type Command, CONFIG_FLAGS, printHelp, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine } from '../command.ts';
+import {
+  type Command,
+  CONFIG_FLAGS,
+  printHelp,
+  CONFIG_FLAGS_HELP,
+  configFromFlags,
+  loggerFor,
+  parseCommandLine,
+} from '../command.ts';
 import { runService } from '../run-service.ts';
 
 export const serve: Command = {
@@ -24,24 +32,31 @@ Examples:
   PORT=8080 DATABASE_URL=postgres://app@db.internal/insights code-insights serve
   code-insights serve --data-dir /var/lib/code-insights --log-level debug`,
   async run(argv) {
-    const { values } = parseCommandLine(argv, { ...CONFIG_FLAGS, 'no-worker': { type: 'boolean' }, 'no-demo': { type: 'boolean' } });
+    const { values } = parseCommandLine(argv, {
+      ...CONFIG_FLAGS,
+      'no-worker': { type: 'boolean' },
+      'no-demo': { type: 'boolean' },
+    });
     if (values.help) return printHelp(this);
     const config = configFromFlags(values);
     const logger = loggerFor(config);
-    return runService({ config, logger, worker: !values['no-worker'], http: true, migrate: true, demo: !values['no-demo'] }, (service) => {
-      const url = service.http!.url;
-      console.log(
-        [
-          'Code Insights is running',
-          `  GraphQL:  ${url}/graphql`,
-          `  GraphiQL: ${url}/graphiql`,
-          `  Health:   ${url}/healthz`,
-          `  Web:      ${url}/`,
-          `  Database: ${service.database.description}`,
-          `  Worker:   ${service.worker ? `${config.WORKER_CONCURRENCY} concurrent job(s)` : 'not in this process (--no-worker)'}`,
-          'Press Ctrl-C to stop.',
-        ].join('\n'),
-      );
-    });
+    return runService(
+      { config, logger, worker: !values['no-worker'], http: true, migrate: true, demo: !values['no-demo'] },
+      (service) => {
+        const url = service.http!.url;
+        console.log(
+          [
+            'Code Insights is running',
+            `  GraphQL:  ${url}/graphql`,
+            `  GraphiQL: ${url}/graphiql`,
+            `  Health:   ${url}/healthz`,
+            `  Web:      ${url}/`,
+            `  Database: ${service.database.description}`,
+            `  Worker:   ${service.worker ? `${config.WORKER_CONCURRENCY} concurrent job(s)` : 'not in this process (--no-worker)'}`,
+            'Press Ctrl-C to stop.',
+          ].join('\n'),
+        );
+      },
+    );
   },
 };

@@ -1,6 +1,14 @@
 import { resolveJwtSecret } from '../../auth/jwt-secret.ts';
 import { issueToken } from '../../auth/tokens.ts';
-import { type Command, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags, parseCommandLine, printHelp, UsageError } from '../command.ts';
+import {
+  type Command,
+  CONFIG_FLAGS,
+  CONFIG_FLAGS_HELP,
+  configFromFlags,
+  parseCommandLine,
+  printHelp,
+  UsageError,
+} from '../command.ts';
 
 const help = `Usage: code-insights token --user ID [--org ID]... [--admin] [--ttl 1h] [--json]
 
@@ -49,9 +57,13 @@ export const token: Command = {
     const ttl = (values.ttl as string | undefined) ?? '1h';
     const match = ttl.match(/^(\d+)\s*(s|m|h|d|w)$/);
     if (!match || Number(match[1]) < 1) throw new UsageError(`--ttl must look like 30m, 1h or 7d, not "${ttl}"`);
-    const seconds = Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[match[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+    const seconds =
+      Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[match[2] as 's' | 'm' | 'h' | 'd' | 'w'];
     const config = configFromFlags(values);
-    const jwt = await issueToken({ userId, orgIds, admin: Boolean(values.admin), ttl: `${seconds}s` }, resolveJwtSecret(config));
+    const jwt = await issueToken(
+      { userId, orgIds, admin: Boolean(values.admin), ttl: `${seconds}s` },
+      resolveJwtSecret(config),
+    );
     const expiresAt = new Date(Date.now() + seconds * 1000).toISOString();
     console.log(values.json ? JSON.stringify({ token: jwt, expires_at: expiresAt }) : jwt);
     return 0;

@@ -1,4 +1,12 @@
-import { type Command, CONFIG_FLAGS, printHelp, CONFIG_FLAGS_HELP, configFromFlags, loggerFor, parseCommandLine } from '../command.ts';
+import {
+  type Command,
+  CONFIG_FLAGS,
+  printHelp,
+  CONFIG_FLAGS_HELP,
+  configFromFlags,
+  loggerFor,
+  parseCommandLine,
+} from '../command.ts';
 import { runService } from '../run-service.ts';
 
 export const worker: Command = {

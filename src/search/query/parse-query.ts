@@ -58,7 +58,22 @@ const FILTER_ALIASES: Record<string, FilterName> = {
 };
 const NEGATABLE = new Set<FilterName>(['repo', 'file', 'lang']);
 /** Filters Sourcegraph has that we do not support: named in the error rather than "unknown". */
-const UNSUPPORTED_FILTERS = new Set(['context', 'fork', 'archived', 'visibility', 'rev', 'revision', 'repohasfile', 'author', 'before', 'after', 'message', 'msg', 'timeout', 'content']);
+const UNSUPPORTED_FILTERS = new Set([
+  'context',
+  'fork',
+  'archived',
+  'visibility',
+  'rev',
+  'revision',
+  'repohasfile',
+  'author',
+  'before',
+  'after',
+  'message',
+  'msg',
+  'timeout',
+  'content',
+]);
 
 interface Token {
   kind: 'filter' | 'pattern';
@@ -77,12 +92,15 @@ interface Token {
 
 /** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
@@ -223,7 +241,11 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
   for (const token of tokens) {
     if (token.kind === 'pattern') {
       if (!token.quoted && !token.delimitedRegexp && /^(AND|OR|NOT)$/.test(token.text!)) {
-        throw new QuerySyntaxError(`boolean operator ${token.text} is not supported`, token.start, 'quote it to search for the word');
+        throw new QuerySyntaxError(
+          `boolean operator ${token.text} is not supported`,
+          token.start,
+          'quote it to search for the word',
+        );
       }
       patternTokens.push(token);
       continue;
@@ -232,7 +254,10 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
     const name = FILTER_ALIASES[key];
     if (!name) {
       if (UNSUPPORTED_FILTERS.has(key)) throw new QuerySyntaxError(`filter \`${key}:\` is not supported`, token.start);
-      const suggestion = closest(key, Object.keys(FILTER_ALIASES).filter((k) => k.length > 1));
+      const suggestion = closest(
+        key,
+        Object.keys(FILTER_ALIASES).filter((k) => k.length > 1),
+      );
       throw new QuerySyntaxError(
         `unknown filter \`${key}:\``,
         token.start,
@@ -240,9 +265,13 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
       );
     }
     if (options.criteriaOnly && name !== 'repo') {
-      throw new QuerySyntaxError(`repository criteria may only use repo: and -repo: filters, not \`${key}:\``, token.start);
+      throw new QuerySyntaxError(
+        `repository criteria may only use repo: and -repo: filters, not \`${key}:\``,
+        token.start,
+      );
     }
-    if (token.negated && !NEGATABLE.has(name)) throw new QuerySyntaxError(`filter \`${key}:\` cannot be negated`, token.start);
+    if (token.negated && !NEGATABLE.has(name))
+      throw new QuerySyntaxError(`filter \`${key}:\` cannot be negated`, token.start);
     const value = token.value!;
     const at = token.valueStart!;
     if (value === '') throw new QuerySyntaxError(`filter \`${key}:\` needs a value`, token.start);
@@ -254,7 +283,14 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
       case 'repo':
       case 'file': {
         checkRegexp(value, 'i', at, `${name}:`);
-        const list = name === 'repo' ? (token.negated ? query.repoExclude : query.repoInclude) : token.negated ? query.fileExclude : query.fileInclude;
+        const list =
+          name === 'repo'
+            ? token.negated
+              ? query.repoExclude
+              : query.repoInclude
+            : token.negated
+              ? query.fileExclude
+              : query.fileInclude;
         list.push(value);
         break;
       }
@@ -262,7 +298,11 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
         const language = findLanguage(value);
         if (!language) {
           const suggestion = closest(value, languageNames());
-          throw new QuerySyntaxError(`unknown language \`${value}\``, at, suggestion ? `did you mean \`${suggestion}\`?` : undefined);
+          throw new QuerySyntaxError(
+            `unknown language \`${value}\``,
+            at,
+            suggestion ? `did you mean \`${suggestion}\`?` : undefined,
+          );
         }
         (token.negated ? query.langExclude : query.langInclude).push(language.name);
         break;
@@ -280,13 +320,15 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
         break;
       }
       case 'count':
-        if (!/^(all|\d+)$/i.test(value)) throw new QuerySyntaxError(`count: must be all or a number, not \`${value}\``, at);
+        if (!/^(all|\d+)$/i.test(value))
+          throw new QuerySyntaxError(`count: must be all or a number, not \`${value}\``, at);
         break;
       case 'type': {
         const type = value.toLowerCase();
         if (type === 'file') query.target = 'content';
         else if (type === 'path') query.target = 'path';
-        else if (['diff', 'commit', 'symbol', 'repo'].includes(type)) throw new QuerySyntaxError(`type:${type} is not supported`, at);
+        else if (['diff', 'commit', 'symbol', 'repo'].includes(type))
+          throw new QuerySyntaxError(`type:${type} is not supported`, at);
         else throw new QuerySyntaxError(`type: must be file or path, not \`${value}\``, at);
         break;
       }
@@ -301,13 +343,22 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
   }
 
   if (options.criteriaOnly) {
-    if (patternTokens.length) throw new QuerySyntaxError('repository criteria may only contain repo: filters, not a pattern', patternTokens[0]!.start);
-    if (!query.repoInclude.length && !query.repoExclude.length) throw new QuerySyntaxError('repository criteria need at least one repo: filter', 0);
+    if (patternTokens.length)
+      throw new QuerySyntaxError(
+        'repository criteria may only contain repo: filters, not a pattern',
+        patternTokens[0]!.start,
+      );
+    if (!query.repoInclude.length && !query.repoExclude.length)
+      throw new QuerySyntaxError('repository criteria need at least one repo: filter', 0);
     return query;
   }
 
   if (patternTokens.some((t) => t.delimitedRegexp)) {
-    if (patternTokens.length > 1) throw new QuerySyntaxError('a /regexp/ pattern cannot be combined with other pattern terms', patternTokens[1]!.start);
+    if (patternTokens.length > 1)
+      throw new QuerySyntaxError(
+        'a /regexp/ pattern cannot be combined with other pattern terms',
+        patternTokens[1]!.start,
+      );
     query.patternType = 'regexp';
   }
   query.pattern = patternTokens.map((t) => t.text!).join(' ');
