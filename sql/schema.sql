@@ -210,7 +210,6 @@ COMMENT ON FUNCTION insights_core.app_visible_series_ids() IS 'series_id of ever
 CREATE OR REPLACE FUNCTION insights_core.archive_series_points(series_id integer, keep integer)
  RETURNS jsonb
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare
@@ -262,7 +261,6 @@ COMMENT ON FUNCTION insights_core.archive_series_points(series_id integer, keep 
 CREATE OR REPLACE FUNCTION insights_core.backfill_cancel(backfill_id integer)
  RETURNS insights_background_jobs
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare
@@ -284,7 +282,6 @@ COMMENT ON FUNCTION insights_core.backfill_cancel(backfill_id integer) IS 'Asks 
 CREATE OR REPLACE FUNCTION insights_core.backfill_claim(backfill_id integer, worker_id text)
  RETURNS insights_background_jobs
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare
@@ -313,7 +310,6 @@ COMMENT ON FUNCTION insights_core.backfill_error_limit(repositories integer) IS 
 CREATE OR REPLACE FUNCTION insights_core.backfill_fail(backfill_id integer, message text)
  RETURNS void
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 begin
@@ -429,8 +425,8 @@ end
 $function$;
 COMMENT ON FUNCTION insights_core.backfill_move_to_front(backfill_id integer) IS 'Moves a backfill to the front of the queue (estimated cost 0, the cheapest bucket).';
 
--- function insights_core.backfill_next_move(backfill_id integer, page_size integer, step_deadline timestamp with time zone, pages_done integer, OUT move text, OUT repo_ids integer[], OUT new_cursor integer, OUT detail text)
-CREATE OR REPLACE FUNCTION insights_core.backfill_next_move(backfill_id integer, page_size integer, step_deadline timestamp with time zone, pages_done integer, OUT move text, OUT repo_ids integer[], OUT new_cursor integer, OUT detail text)
+-- function insights_core.backfill_next_move(backfill_id integer, page_size integer, budget_spent boolean, pages_done integer, OUT move text, OUT repo_ids integer[], OUT new_cursor integer, OUT detail text)
+CREATE OR REPLACE FUNCTION insights_core.backfill_next_move(backfill_id integer, page_size integer, budget_spent boolean, pages_done integer, OUT move text, OUT repo_ids integer[], OUT new_cursor integer, OUT detail text)
  RETURNS record
  LANGUAGE plpgsql
  SET search_path TO 'public', 'insights_core', 'pg_temp'
@@ -481,17 +477,17 @@ begin
     new_cursor := at_repo;
     move := 'retry';
   end if;
-  -- 4. Work remains: after the first page of a step, give way at the end of its time budget or as
-  --    soon as cheaper backfill work is waiting.
-  if pages_done > 0 and (clock_timestamp() >= step_deadline or backfill_should_yield(backfill.id)) then
-    detail := case when clock_timestamp() >= step_deadline then 'its time budget ran out' else 'cheaper backfill work is waiting' end;
+  -- 4. Work remains: after the first page of a step, give way when its time budget is spent (the
+  --    worker measures it, on its own clock) or as soon as cheaper backfill work is waiting.
+  if pages_done > 0 and (budget_spent or backfill_should_yield(backfill.id)) then
+    detail := case when budget_spent then 'its time budget ran out' else 'cheaper backfill work is waiting' end;
     move := 'yield';
     repo_ids := null;
     new_cursor := null;
   end if;
 end
 $function$;
-COMMENT ON FUNCTION insights_core.backfill_next_move(backfill_id integer, page_size integer, step_deadline timestamp with time zone, pages_done integer, OUT move text, OUT repo_ids integer[], OUT new_cursor integer, OUT detail text) IS 'The next move of a backfill step, decided in one place: canceled, failed (error limit) or completed (the backfill is closed here), yield (re-queue: time budget or cheaper work waiting), or page/retry with the repositories to search and the cursor to record.';
+COMMENT ON FUNCTION insights_core.backfill_next_move(backfill_id integer, page_size integer, budget_spent boolean, pages_done integer, OUT move text, OUT repo_ids integer[], OUT new_cursor integer, OUT detail text) IS 'The next move of a backfill step, decided in one place: canceled, failed (error limit) or completed (the backfill is closed here), yield (re-queue: time budget or cheaper work waiting), or page/retry with the repositories to search and the cursor to record.';
 
 -- function insights_core.backfill_plan(backfill_id integer, query_complexity double precision, max_samples integer)
 CREATE OR REPLACE FUNCTION insights_core.backfill_plan(backfill_id integer, query_complexity double precision, max_samples integer DEFAULT 104)
@@ -737,7 +733,6 @@ COMMENT ON FUNCTION insights_core.backfill_step_begin(backfill_id integer, worke
 CREATE OR REPLACE FUNCTION insights_core.backfill_step_failed(backfill_id integer, message text)
  RETURNS void
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 begin
@@ -753,7 +748,6 @@ COMMENT ON FUNCTION insights_core.backfill_step_failed(backfill_id integer, mess
 CREATE OR REPLACE FUNCTION insights_core.backfill_stop_canceled(backfill_id integer)
  RETURNS void
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 begin
@@ -801,7 +795,6 @@ $function$;
 CREATE OR REPLACE FUNCTION insights_core.charge_usage(user_id integer, event_type text, resource text, amount double precision, details jsonb DEFAULT NULL::jsonb)
  RETURNS usage_events
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare
@@ -835,7 +828,6 @@ CREATE OR REPLACE FUNCTION insights_core.check_insight_scope(repositories text[]
  RETURNS void
  LANGUAGE plpgsql
  STABLE
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 declare
   missing text[];
@@ -862,7 +854,6 @@ CREATE OR REPLACE FUNCTION insights_core.check_line_series(series jsonb)
  RETURNS void
  LANGUAGE plpgsql
  IMMUTABLE
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 declare
   element jsonb;
@@ -911,7 +902,6 @@ CREATE OR REPLACE FUNCTION insights_core.check_repo_regex(regex text, what text)
  RETURNS text
  LANGUAGE plpgsql
  IMMUTABLE
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 begin
   if regex is null or regex = '' then
@@ -1179,7 +1169,6 @@ COMMENT ON FUNCTION insights_core.dashboard_touch(dashboard_id integer) IS 'Bump
 CREATE OR REPLACE FUNCTION insights_core.enqueue_due_repo_syncs(cooldown interval DEFAULT '00:15:00'::interval)
  RETURNS integer
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare
@@ -1230,7 +1219,6 @@ COMMENT ON FUNCTION insights_core.enqueue_due_series_recordings() IS 'Queues a r
 CREATE OR REPLACE FUNCTION insights_core.enqueue_series_retention(keep integer)
  RETURNS integer
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare
@@ -1259,7 +1247,6 @@ COMMENT ON FUNCTION insights_core.enqueue_series_retention(keep integer) IS 'Que
 CREATE OR REPLACE FUNCTION insights_core.ensure_monthly_partitions(parent regclass, first_month date, months_ahead integer DEFAULT 3)
  RETURNS integer
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 declare
   month date := date_trunc('month', first_month)::date;
@@ -1640,7 +1627,6 @@ COMMENT ON FUNCTION insights_core.insight_view_lock_current(view_id integer, exp
 CREATE OR REPLACE FUNCTION insights_core.lock_point_repositories(points jsonb)
  RETURNS void
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 begin
   -- PERFORM reads every row, so every lock is taken.
@@ -1702,7 +1688,6 @@ COMMENT ON FUNCTION insights_core.pie_series(query text) IS 'The one series of a
 CREATE OR REPLACE FUNCTION insights_core.prune_deleted_series()
  RETURNS jsonb
  LANGUAGE plpgsql
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 declare
   pruned insight_series[];
@@ -1965,7 +1950,6 @@ CREATE OR REPLACE FUNCTION insights_core.repository_criteria_matches(criteria te
  RETURNS boolean
  LANGUAGE plpgsql
  IMMUTABLE STRICT
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare
@@ -1994,7 +1978,6 @@ CREATE OR REPLACE FUNCTION insights_core.repository_name_id(name text)
  RETURNS bigint
  LANGUAGE plpgsql
  STRICT
- SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare

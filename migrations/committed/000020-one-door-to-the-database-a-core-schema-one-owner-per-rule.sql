@@ -1,5 +1,5 @@
 --! Previous: sha1:9ebbb30939c93872a356968d49612c7e88c42754
---! Hash: sha1:cf18c7b1c35e64200385e97d20c9f309271c6170
+--! Hash: sha1:f4bcd6fe7121329e1c091d578dcb8316291124a2
 --! Message: one door to the database: a core schema, one owner per rule
 
 -- One door to the database: the core moves into a schema of its own.
@@ -106,18 +106,15 @@ alter function public.time_unit_interval(unit time_unit, value integer) set sche
 alter function public.utc_now() set schema insights_core;
 
 ------------------------------------------------------------------------------------------------------
--- Name resolution: PL/pgSQL bodies and functions that already pinned their search_path resolve
--- core names through it.
+-- Name resolution: functions that already pinned their search_path, and PL/pgSQL bodies that name a
+-- core object, resolve core names through it (the others name only public objects and keep the
+-- caller's search_path, as before).
 ------------------------------------------------------------------------------------------------------
 alter function public.add_repository(clone_url text, name text, default_branch text) set search_path = public, insights_core, pg_temp;
 alter function public.add_view_to_dashboard(dashboard_id integer, view_id integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.app_require_admin() set search_path = public, insights_core, pg_temp;
 alter function insights_core.app_require_user() set search_path = public, insights_core, pg_temp;
 alter function insights_core.app_visible_series_ids() set search_path = public, insights_core, pg_temp;
-alter function insights_core.archive_series_points(series_id integer, keep integer) set search_path = public, insights_core, pg_temp;
-alter function insights_core.backfill_cancel(backfill_id integer) set search_path = public, insights_core, pg_temp;
-alter function insights_core.backfill_claim(backfill_id integer, worker_id text) set search_path = public, insights_core, pg_temp;
-alter function insights_core.backfill_fail(backfill_id integer, message text) set search_path = public, insights_core, pg_temp;
 alter function insights_core.backfill_finish(backfill_id integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.backfill_give_up_repository(backfill_id integer, repo_id integer, reason text) set search_path = public, insights_core, pg_temp;
 alter function insights_core.backfill_move_to_back(backfill_id integer) set search_path = public, insights_core, pg_temp;
@@ -126,15 +123,9 @@ alter function insights_core.backfill_plan(backfill_id integer, query_complexity
 alter function insights_core.backfill_queue_step(backfill_id integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text) set search_path = public, insights_core, pg_temp;
 alter function insights_core.backfill_retry(backfill_id integer) set search_path = public, insights_core, pg_temp;
-alter function insights_core.backfill_step_failed(backfill_id integer, message text) set search_path = public, insights_core, pg_temp;
-alter function insights_core.backfill_stop_canceled(backfill_id integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.backfill_yield(backfill_id integer) set search_path = public, insights_core, pg_temp;
 alter function public.cancel_backfill(backfill_id integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.charge_backfill_cost() set search_path = public, insights_core, pg_temp;
-alter function insights_core.charge_usage(user_id integer, event_type text, resource text, amount double precision, details jsonb) set search_path = public, insights_core, pg_temp;
-alter function insights_core.check_insight_scope(repositories text[], repository_criteria text) set search_path = public, insights_core, pg_temp;
-alter function insights_core.check_line_series(series jsonb) set search_path = public, insights_core, pg_temp;
-alter function insights_core.check_repo_regex(regex text, what text) set search_path = public, insights_core, pg_temp;
 alter function public.create_dashboard(title text) set search_path = public, insights_core, pg_temp;
 alter function public.create_line_chart_insight(title text, series jsonb, repositories text[], repository_criteria text, interval_unit time_unit, interval_value integer, oldest_historical_at timestamp with time zone, description text, include_repo_regex text, exclude_repo_regex text, sort_mode series_sort_mode_enum, sort_direction series_sort_direction_enum, series_limit integer, num_samples integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.create_line_insight(title text, series jsonb, repositories text[], repository_criteria text, interval_unit time_unit, interval_value integer, oldest_historical_at timestamp with time zone, user_id integer) set search_path = public, insights_core, pg_temp;
@@ -143,10 +134,7 @@ alter function insights_core.dashboard_is_editable(dashboard_id integer) set sea
 alter function insights_core.dashboard_is_visible(dashboard_id integer) set search_path = public, insights_core, pg_temp;
 alter function public.delete_dashboard(dashboard_id integer) set search_path = public, insights_core, pg_temp;
 alter function public.delete_insight_view(view_id integer, expected_etag text) set search_path = public, insights_core, pg_temp;
-alter function insights_core.enqueue_due_repo_syncs(cooldown interval) set search_path = public, insights_core, pg_temp;
 alter function insights_core.enqueue_due_series_recordings() set search_path = public, insights_core, pg_temp;
-alter function insights_core.enqueue_series_retention(keep integer) set search_path = public, insights_core, pg_temp;
-alter function insights_core.ensure_monthly_partitions(parent regclass, first_month date, months_ahead integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.ensure_partitions_ahead(months_ahead integer) set search_path = public, insights_core, pg_temp;
 alter function public.grant_dashboard(dashboard_id integer, user_id integer, org_id integer, is_global boolean) set search_path = public, insights_core, pg_temp;
 alter function public.grant_insight_view(view_id integer, user_id integer, org_id integer, is_global boolean) set search_path = public, insights_core, pg_temp;
@@ -160,12 +148,10 @@ alter function insights_core.insight_view_is_visible(view_id integer) set search
 alter function public.insight_view_loading(view insight_view) set search_path = public, insights_core, pg_temp;
 alter function public.insight_view_pie(view insight_view) set search_path = public, insights_core, pg_temp;
 alter function public.insight_view_series_status(view insight_view) set search_path = public, insights_core, pg_temp;
-alter function insights_core.lock_point_repositories(points jsonb) set search_path = public, insights_core, pg_temp;
 alter function public.move_backfill_to_back(backfill_id integer) set search_path = public, insights_core, pg_temp;
 alter function public.move_backfill_to_front(backfill_id integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.notify_backfill_state() set search_path = public, insights_core, pg_temp;
 alter function insights_core.notify_repo_iterator_progress() set search_path = public, insights_core, pg_temp;
-alter function insights_core.prune_deleted_series() set search_path = public, insights_core, pg_temp;
 alter function insights_core.queue_series_backfill(series_id integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.record_insight_created() set search_path = public, insights_core, pg_temp;
 alter function insights_core.refresh_insight_view_lines(view_ids integer[]) set search_path = public, insights_core, pg_temp;
@@ -177,8 +163,6 @@ alter function insights_core.register_repository(clone_url text, name text, defa
 alter function insights_core.release_dead_workers(stale_after interval) set search_path = public, insights_core, pg_temp;
 alter function public.remove_view_from_dashboard(dashboard_id integer, view_id integer) set search_path = public, insights_core, pg_temp;
 alter function insights_core.rename_repository(repo_id integer, new_name text) set search_path = public, insights_core, pg_temp;
-alter function insights_core.repository_criteria_matches(criteria text, repo_name text) set search_path = public, insights_core, pg_temp;
-alter function insights_core.repository_name_id(name text) set search_path = public, insights_core, pg_temp;
 alter function public.retry_backfill(backfill_id integer) set search_path = public, insights_core, pg_temp;
 alter function public.revoke_dashboard_grant(grant_id integer) set search_path = public, insights_core, pg_temp;
 alter function public.revoke_insight_view_grant(grant_id integer) set search_path = public, insights_core, pg_temp;
@@ -390,7 +374,7 @@ $$;
 comment on function insights_core.backfill_step_begin(integer, text) is
   'Starts a backfill step: claims the backfill''s job for the worker and returns its series and sample times; state is claimed, or why there is nothing to do (missing, new, completed, failed, stopped).';
 
-create function insights_core.backfill_next_move(backfill_id integer, page_size integer, step_deadline timestamptz,
+create function insights_core.backfill_next_move(backfill_id integer, page_size integer, budget_spent boolean,
   pages_done integer, out move text, out repo_ids integer[], out new_cursor integer, out detail text)
 language plpgsql set search_path = public, insights_core, pg_temp as $$
 #variable_conflict use_column
@@ -439,17 +423,17 @@ begin
     new_cursor := at_repo;
     move := 'retry';
   end if;
-  -- 4. Work remains: after the first page of a step, give way at the end of its time budget or as
-  --    soon as cheaper backfill work is waiting.
-  if pages_done > 0 and (clock_timestamp() >= step_deadline or backfill_should_yield(backfill.id)) then
-    detail := case when clock_timestamp() >= step_deadline then 'its time budget ran out' else 'cheaper backfill work is waiting' end;
+  -- 4. Work remains: after the first page of a step, give way when its time budget is spent (the
+  --    worker measures it, on its own clock) or as soon as cheaper backfill work is waiting.
+  if pages_done > 0 and (budget_spent or backfill_should_yield(backfill.id)) then
+    detail := case when budget_spent then 'its time budget ran out' else 'cheaper backfill work is waiting' end;
     move := 'yield';
     repo_ids := null;
     new_cursor := null;
   end if;
 end
 $$;
-comment on function insights_core.backfill_next_move(integer, integer, timestamptz, integer) is
+comment on function insights_core.backfill_next_move(integer, integer, boolean, integer) is
   'The next move of a backfill step, decided in one place: canceled, failed (error limit) or completed (the backfill is closed here), yield (re-queue: time budget or cheaper work waiting), or page/retry with the repositories to search and the cursor to record.';
 
 ------------------------------------------------------------------------------------------------------
@@ -964,3 +948,22 @@ end
 $$;
 comment on function insights_core.seed_demo(text, text) is
   'The first-run demo on an empty database: registers the repository, a TODO/FIXME line chart, a languages pie and a Demo dashboard, all shared with everyone. Returns false (and does nothing) when the database is not empty.';
+
+------------------------------------------------------------------------------------------------------
+-- Privileges: API roles never write through the core directly (the API's SECURITY DEFINER functions
+-- call it as the owner). They may execute the core's read-only helpers their queries use (RLS
+-- policies, the export, computed columns); nobody else but the owner may execute its writers.
+-- A function added to insights_core later must follow the same rule: test/core-privileges.test.ts
+-- fails until a new writer is revoked from PUBLIC and a new helper is granted to the API roles.
+------------------------------------------------------------------------------------------------------
+revoke execute on all functions in schema insights_core from public;
+do $$
+declare
+  helper regprocedure;
+begin
+  for helper in select p.oid::regprocedure from pg_proc p
+                 where p.pronamespace = 'insights_core'::regnamespace and p.provolatile <> 'v' loop
+    execute format('grant execute on function %s to code_insights_anonymous, code_insights_user', helper);
+  end loop;
+end
+$$;
