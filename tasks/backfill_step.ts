@@ -77,10 +77,17 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
   // Only capture-group series are split by captured value; otherwise a group is just grouping.
   if (!step.capture_groups) query = { ...query, captureGroups: 0 };
   const times = step.sample_times ?? [];
-  const deadline = new Date(Date.now() + context.backfillBudgetMs);
+  // The time budget is measured here, on this process's clock; the database decides what it means.
+  const budgetEnds = Date.now() + context.backfillBudgetMs;
 
   for (let pagesDone = 0; ; pagesDone++) {
-    const move = await nextBackfillMove(pool, { backfillId, pageSize: context.backfillPageSize, deadline, pagesDone });
+    const budgetSpent = Date.now() >= budgetEnds;
+    const move = await nextBackfillMove(pool, {
+      backfillId,
+      pageSize: context.backfillPageSize,
+      budgetSpent,
+      pagesDone,
+    });
     if (move.move === 'yield') {
       helpers.logger.debug(`backfill ${backfillId} yields: ${move.detail}`);
       return 'yield';

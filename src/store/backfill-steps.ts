@@ -1,6 +1,7 @@
 // What the backfill tasks ask the database: plan a backfill, begin a step, its next move, record a
 // page. The rules (error limit, attempts per repository, cancel, finish, yield) are decided by the
 // SQL functions (insights_core.backfill_next_move); the task only searches.
+import type pg from 'pg';
 import type { Queryable } from './queryable.ts';
 
 /** First key of the advisory locks that guard backfills (the second is the backfill id). */
@@ -41,8 +42,11 @@ export async function failBackfill(db: Queryable, backfillId: number, message: s
   await db.query('select insights_core.backfill_fail($1, $2)', [backfillId, message]);
 }
 
-/** Takes the backfill's session advisory lock on this client; false when another worker holds it. */
-export async function tryLockBackfill(client: Queryable, backfillId: number): Promise<boolean> {
+/**
+ * Takes the backfill's session advisory lock on this client (a client, not the pool: the unlock must
+ * run on the same session); false when another worker holds it.
+ */
+export async function tryLockBackfill(client: pg.ClientBase, backfillId: number): Promise<boolean> {
   const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [
     LOCK_NAMESPACE,
     backfillId,
@@ -50,7 +54,7 @@ export async function tryLockBackfill(client: Queryable, backfillId: number): Pr
   return rows[0]!.ok;
 }
 
-export async function unlockBackfill(client: Queryable, backfillId: number): Promise<void> {
+export async function unlockBackfill(client: pg.ClientBase, backfillId: number): Promise<void> {
   await client.query('select pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, backfillId]);
 }
 
@@ -78,12 +82,12 @@ export type BackfillMove =
 /** The next move of a step (insights_core.backfill_next_move): search a page, or stop and why. */
 export async function nextBackfillMove(
   db: Queryable,
-  step: { backfillId: number; pageSize: number; deadline: Date; pagesDone: number },
+  step: { backfillId: number; pageSize: number; budgetSpent: boolean; pagesDone: number },
 ): Promise<BackfillMove> {
   const { rows } = await db.query<BackfillMove>('select * from insights_core.backfill_next_move($1, $2, $3, $4)', [
     step.backfillId,
     step.pageSize,
-    step.deadline,
+    step.budgetSpent,
     step.pagesDone,
   ]);
   return rows[0]!;

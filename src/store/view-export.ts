@@ -1,5 +1,6 @@
 // A view's CSV export: the visibility check and the cursor over insights_core.insight_view_export
 // (every point of the view's series, live, archived and snapshot).
+import type pg from 'pg';
 import type { Queryable } from './queryable.ts';
 
 /** Whether the session may see the view (row-level security filters insight_view). */
@@ -20,18 +21,18 @@ export interface ExportRow {
 }
 
 /** Opens the export cursor `view_export`, inside a transaction the caller holds. */
-export async function openViewExportCursor(db: Queryable, viewId: number): Promise<void> {
+export async function openViewExportCursor(db: pg.ClientBase, viewId: number): Promise<void> {
   await db.query('declare view_export no scroll cursor for select * from insights_core.insight_view_export($1)', [
     viewId,
   ]);
 }
 
 /** The next rows of the export cursor; none when it is done. */
-export async function fetchViewExportRows(db: Queryable, count: number): Promise<ExportRow[]> {
+export async function fetchViewExportRows(db: pg.ClientBase, count: number): Promise<ExportRow[]> {
   const { rows } = await db.query<ExportRow>(`fetch ${Math.trunc(count)} from view_export`);
   return rows;
 }
 
-export async function closeViewExportCursor(db: Queryable): Promise<void> {
+export async function closeViewExportCursor(db: pg.ClientBase): Promise<void> {
   await db.query('close view_export');
 }

@@ -38,6 +38,7 @@ export function parsePayload<S extends z.ZodType>(task: string, schema: S, paylo
  * unlocked the job), the job is marked out of attempts through graphile_worker.permanently_fail_jobs,
  * so it is not retried with back-off for days. The first retry is seconds away, so marking it
  * within a few tries is enough; should it run again meanwhile, it fails again and is marked then.
+ * Only that very job is marked: one re-added under the same key since (a new revision) is left alone.
  */
 export function withFinalPayloadErrors(task: Task, pool: pg.Pool): Task {
   return async (payload, helpers) => {
@@ -51,13 +52,16 @@ export function withFinalPayloadErrors(task: Task, pool: pg.Pool): Task {
 }
 
 async function failForGood(pool: pg.Pool, helpers: JobHelpers, message: string): Promise<void> {
+  const { id, attempts, revision } = helpers.job;
   for (let attempt = 0; attempt < 40; attempt++) {
-    await setTimeout(50);
+    await setTimeout(50, undefined, { ref: false });
+    if (pool.ended || helpers.abortSignal?.aborted) return; // shutting down: the next run fails again
     try {
-      if (await permanentlyFailJob(pool, helpers.job.id, message)) return;
+      if (await permanentlyFailJob(pool, { id, attempts, revision }, message)) return;
     } catch (error) {
-      helpers.logger.warn(`could not fail job ${helpers.job.id} for good: ${errorMessage(error)}`);
+      helpers.logger.warn(`could not fail job ${id} for good: ${errorMessage(error)}`);
       return;
     }
   }
+  helpers.logger.warn(`job ${id} was not released within 2 s; it fails again on its next run and is marked then`);
 }

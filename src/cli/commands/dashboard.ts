@@ -31,8 +31,8 @@ const help = `Usage: code-insights dashboard <list|create|rename|add|remove|dele
 Views are given by id or unique id, dashboards by id. Share with: code-insights grant dashboard ...
 Every change bumps the dashboard's last_updated_at, as the API's do. A rename with
 --expected-last-updated-at (the value dashboard list --json or the API's lastUpdatedAt shows) is
-refused, exit code 1, when someone changed the dashboard since; without it the CLI renames whatever
-is there now.
+refused, exit code 1, when someone changed the dashboard since; without it the CLI reads the current
+value and renames that version (refused only if it changes in the instant between).
 
 Options:
   --user ID                        with create: the owner (gets a user grant)
