@@ -2,7 +2,7 @@
 // is a clear error within seconds rather than a hang.
 import pg from 'pg';
 import { errorMessage } from '../logger.ts';
-import { serverVersion } from '../store/maintenance.ts';
+import { serverVersionNumber } from '../store/maintenance.ts';
 
 export interface WaitForDatabaseOptions {
   connectionString: string;
@@ -24,7 +24,7 @@ export async function waitForDatabase({
     client.on('error', () => {});
     try {
       await client.connect();
-      return await serverVersion(client);
+      return await serverVersionNumber(client);
     } catch (error) {
       lastError = error;
       // Wrong credentials or a missing database will not fix themselves: fail at once.

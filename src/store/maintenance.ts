@@ -7,7 +7,7 @@ import { queryOnce } from './query-once.ts';
 const MIGRATION_LOCK = 7263_0001;
 
 /** The server's version number, for example 150020. */
-export async function serverVersion(db: Queryable): Promise<number> {
+export async function serverVersionNumber(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ version: string }>(`select current_setting('server_version_num') as version`);
   return Number(rows[0]!.version);
 }
