@@ -26,8 +26,12 @@ export function mirrorExists(mirrorDir: string): boolean {
   return fs.existsSync(path.join(mirrorDir, 'HEAD')) && fs.existsSync(path.join(mirrorDir, 'objects'));
 }
 
-async function remoteHeadBranch(cloneUrl: string, timeoutMs: number): Promise<string | null> {
-  const output = (await runGit(['ls-remote', '--symref', cloneUrl, 'HEAD'], { timeoutMs })).toString();
+/**
+ * The branch the remote's HEAD points to. Every clone URL reaches git after `--`: a URL such as
+ * `--upload-pack=<command>` is then a (missing) repository, never an option that runs a command.
+ */
+export async function remoteHeadBranch(cloneUrl: string, timeoutMs: number): Promise<string | null> {
+  const output = (await runGit(['ls-remote', '--symref', '--', cloneUrl, 'HEAD'], { timeoutMs })).toString();
   const match = output.match(/^ref: refs\/heads\/(\S+)\tHEAD$/m);
   return match ? match[1]! : null;
 }
@@ -51,7 +55,7 @@ export async function syncMirror(options: SyncMirrorOptions): Promise<MirrorStat
     fs.mkdirSync(path.dirname(options.mirrorDir), { recursive: true });
     const temporary = `${options.mirrorDir}.partial-${process.pid}-${Date.now()}`;
     try {
-      await runGit(['clone', '--mirror', '--quiet', options.cloneUrl, temporary], { timeoutMs });
+      await runGit(['clone', '--mirror', '--quiet', '--', options.cloneUrl, temporary], { timeoutMs });
       // Another process on this machine may have finished the same clone first: keep theirs.
       if (!mirrorExists(options.mirrorDir)) {
         fs.rmSync(options.mirrorDir, { recursive: true, force: true });
@@ -62,7 +66,7 @@ export async function syncMirror(options: SyncMirrorOptions): Promise<MirrorStat
     }
     cloned = true;
   } else {
-    await runGit(['fetch', '--prune', '--quiet', options.cloneUrl, '+refs/*:refs/*'], {
+    await runGit(['fetch', '--prune', '--quiet', '--', options.cloneUrl, '+refs/*:refs/*'], {
       gitDir: options.mirrorDir,
       timeoutMs,
     });
