@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import test from 'ava';
 import { SignJWT } from 'jose';
 import { issueToken } from '../src/auth/tokens.ts';
+import { csvField, writeViewCsv } from '../src/export/view-csv.ts';
+import { withTransaction } from '../src/store/transaction.ts';
 import { useTestDatabase, type TestDatabase } from './helpers/database.ts';
 import { cliEnv, runCli } from './helpers/cli.ts';
 import { startTestServer } from './helpers/server.ts';
@@ -173,4 +175,33 @@ test('insight export writes the same CSV from the CLI', async (t) => {
   const unknown = await runCli(['insight', 'export', 'nope'], env);
   t.is(unknown.code, 2);
   t.regex(unknown.stderr, /no insight view "nope"/);
+});
+
+test('CSV cells a spreadsheet would run as formulas are written as text; numbers stay numbers', (t) => {
+  t.is(csvField('=HYPERLINK("http://evil.example")'), `"'=HYPERLINK(""http://evil.example"")"`);
+  for (const cell of ['+1+2', '-2+3', '@SUM(A1)', '\tx', '\rx'])
+    t.true(csvField(cell).replace(/^"/, '').startsWith(`'`), cell);
+  t.is(csvField(-3), '-3', 'a number is not a formula');
+  t.is(csvField('a,"b"'), '"a,""b"""', 'RFC 4180 quoting still applies');
+  t.is(csvField('TODO'), 'TODO');
+});
+
+test('the export of a view whose label and captured value start with = holds them as text', async (t) => {
+  const db = await useTestDatabase(t);
+  const view = await viewWithHistory(db);
+  await db.pool.query(`update insight_view_series set label = '=1+2' where insight_view_id = $1`, [view]);
+  await db.pool.query(`update series_points set capture = '@cmd' where capture = '1'`);
+  let csv = '';
+  await withTransaction(db.pool, (client) => writeViewCsv(client, view, (chunk) => void (csv += chunk)));
+  const rows = parseCsv(csv).slice(1);
+  t.true(rows.length > 0);
+  t.true(
+    rows.every((row) => row[1] === `'=1+2`),
+    'the label is text',
+  );
+  t.true(
+    rows.some((row) => row[6] === `'@cmd`),
+    'the captured value is text',
+  );
+  t.false(rows.some((row) => /^[=+@]/.test(row[1]!) || /^[=+@]/.test(row[6]!)));
 });

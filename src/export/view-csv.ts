@@ -6,9 +6,15 @@ import { closeViewExportCursor, fetchViewExportRows, openViewExportCursor } from
 
 export const CSV_HEADER = ['title', 'series_label', 'query', 'time', 'repository', 'value', 'capture', 'kind'];
 
-function csvField(value: string | number | null): string {
+/**
+ * One RFC 4180 field. A text cell that a spreadsheet would run as a formula (it starts with =, +, -,
+ * @, a tab or a carriage return) gets a leading ' so it shows as text: titles, labels, queries,
+ * repository names and captured values come from users and from repositories' content. Numbers are
+ * written as they are (a negative count is not a formula).
+ */
+export function csvField(value: string | number | null): string {
   if (value === null) return '';
-  const text = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
