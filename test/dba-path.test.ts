@@ -65,10 +65,12 @@ test('a malformed payload fails its job with a message naming the field, once, a
     'prune_task_runs: invalid payload: unknown field "keepdays"',
   ]);
   t.is(runs.filter((r) => r.status === 'succeeded').length, 1, 'the valid job still ran');
-  // The worker records the job's failure just after the run log does.
+  // The worker records the job's failure just after the run log does; once Graphile Worker has
+  // released the job, it is marked out of attempts (graphile_worker.permanently_fail_jobs).
   const failedJobs = await waitFor(async () => {
     const { rows } = await db.pool.query(
-      `select last_error, attempts, max_attempts from graphile_worker.jobs where task_identifier = 'prune_task_runs' and last_error is not null order by id`,
+      `select last_error, attempts, max_attempts from graphile_worker.jobs
+        where task_identifier = 'prune_task_runs' and last_error is not null and attempts >= max_attempts order by id`,
     );
     return rows.length === 2 ? rows : undefined;
   });
@@ -76,4 +78,6 @@ test('a malformed payload fails its job with a message naming the field, once, a
     t.regex(job.last_error, /invalid payload/);
     t.is(job.attempts, job.max_attempts, 'a malformed payload is not retried');
   }
+  const again = await db.pool.query(`select count(*)::int as n from task_runs where task_name = 'prune_task_runs'`);
+  t.is(again.rows[0].n, 3, 'no job ran a second time: each malformed payload failed once');
 });

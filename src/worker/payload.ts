@@ -36,8 +36,8 @@ export function parsePayload<S extends z.ZodType>(task: string, schema: S, paylo
 /**
  * Makes InvalidPayloadError final for a task: once Graphile Worker has recorded the failure (and
  * unlocked the job), the job is marked out of attempts through graphile_worker.permanently_fail_jobs,
- * so it is not retried with back-off for days. The first retry is seconds away, so marking it
- * within a few tries is enough; should it run again meanwhile, it fails again and is marked then.
+ * so it is not retried with back-off for days (until then, for some milliseconds, it shows as failed
+ * with a retry pending). Should it run again meanwhile, it fails again and is marked then.
  * Only that very job is marked: one re-added under the same key since (a new revision) is left alone.
  */
 export function withFinalPayloadErrors(task: Task, pool: pg.Pool): Task {
@@ -53,7 +53,9 @@ export function withFinalPayloadErrors(task: Task, pool: pg.Pool): Task {
 
 async function failForGood(pool: pg.Pool, helpers: JobHelpers, message: string): Promise<void> {
   const { id, attempts, revision } = helpers.job;
-  for (let attempt = 0; attempt < 40; attempt++) {
+  // Up to 5 s: past Graphile Worker's first retry (about 2.7 s after the failure), after which the
+  // next run fails again and marks the job itself (its attempts no longer match ours).
+  for (let attempt = 0; attempt < 100; attempt++) {
     await setTimeout(50, undefined, { ref: false });
     if (pool.ended || helpers.abortSignal?.aborted) return; // shutting down: the next run fails again
     try {
@@ -63,5 +65,5 @@ async function failForGood(pool: pg.Pool, helpers: JobHelpers, message: string):
       return;
     }
   }
-  helpers.logger.warn(`job ${id} was not released within 2 s; it fails again on its next run and is marked then`);
+  helpers.logger.warn(`job ${id} was not released within 5 s; it fails again on its next run and is marked then`);
 }
