@@ -16,6 +16,15 @@ CREATE TABLE insights_core.insight_view_lines (
 );
 COMMENT ON TABLE insights_core.insight_view_lines IS 'Each view''s lines with its default settings, recomputed when its data or settings change; null for views with default repository filters (read live).';
 
+-- table insights_core.legacy_series_queries
+CREATE TABLE insights_core.legacy_series_queries (
+  insight_series_id integer NOT NULL,
+  query text NOT NULL,
+  CONSTRAINT legacy_series_queries_pkey PRIMARY KEY (insight_series_id),
+  CONSTRAINT legacy_series_queries_insight_series_id_fkey FOREIGN KEY (insight_series_id) REFERENCES insight_series(id) ON DELETE CASCADE
+);
+COMMENT ON TABLE insights_core.legacy_series_queries IS 'Series whose query was written in the first query syntax and has not been rewritten into the current one yet.';
+
 -- table insights_core.recurring_tasks
 CREATE TABLE insights_core.recurring_tasks (
   task_name text NOT NULL,
@@ -61,6 +70,23 @@ CREATE TRIGGER refresh_lines AFTER INSERT ON insights_core.series_point_totals R
 CREATE TRIGGER refresh_lines_delete AFTER DELETE ON insights_core.series_point_totals REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION insights_core.refresh_lines_of_changed_totals();
 CREATE TRIGGER refresh_lines_update AFTER UPDATE ON insights_core.series_point_totals REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION insights_core.refresh_lines_of_changed_totals();
 COMMENT ON TABLE insights_core.series_point_totals IS 'Sum of a series'' points over its repositories per (snapshot, time, capture), kept by triggers on series_points and series_points_snapshots; the read path''s unfiltered source.';
+
+-- table insights_core.series_query_plans
+CREATE TABLE insights_core.series_query_plans (
+  insight_series_id integer NOT NULL,
+  query text NOT NULL,
+  capture boolean NOT NULL,
+  parser_version integer NOT NULL,
+  plan jsonb NOT NULL,
+  parsed_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT series_query_plans_pkey PRIMARY KEY (insight_series_id),
+  CONSTRAINT series_query_plans_insight_series_id_fkey FOREIGN KEY (insight_series_id) REFERENCES insight_series(id) ON DELETE CASCADE
+);
+COMMENT ON TABLE insights_core.series_query_plans IS 'The parsed query of each series (src/store/series-query-plans.ts): what every counting path uses.';
+COMMENT ON COLUMN insights_core.series_query_plans.query IS 'The query text the plan was made from; a different insight_series.query means parse again.';
+COMMENT ON COLUMN insights_core.series_query_plans.capture IS 'Whether it was parsed as a capture-group series (generated_from_capture_groups).';
+COMMENT ON COLUMN insights_core.series_query_plans.parser_version IS 'PARSER_VERSION of the parser that made the plan; older plans are parsed again.';
+COMMENT ON COLUMN insights_core.series_query_plans.plan IS 'The SearchQuery plan as JSON: scope, filters, pattern tree, select, case.';
 
 -- table insights_core.worker_processes
 CREATE TABLE insights_core.worker_processes (

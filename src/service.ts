@@ -13,6 +13,7 @@ import { errorMessage } from './logger.ts';
 import { type HttpServer, startHttpServer } from './server/http-server.ts';
 import { startWorker, type WorkerHandle } from './worker/start-worker.ts';
 import { seedDemo } from './demo/seed-demo.ts';
+import { rewriteLegacyQueries } from './search/series-plan.ts';
 import { type MetricsServer, startMetricsServer } from './metrics/metrics-server.ts';
 
 export interface ServiceOptions {
@@ -89,6 +90,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         max: config.WORKER_CONCURRENCY + 2,
         applicationName: 'code-insights-worker',
       });
+      // Queries stored in the first syntax get their rewrite before any is counted (the counting
+      // paths would also do it, one series at a time).
+      const rewritten = await rewriteLegacyQueries(workerPool);
+      if (rewritten)
+        logger.info(`rewrote ${rewritten} series quer${rewritten === 1 ? 'y' : 'ies'} into the current syntax`);
     }
     if (options.http) {
       pool = createPool({ connectionString: database.connectionString, logger, applicationName: 'code-insights-api' });

@@ -5,7 +5,8 @@ import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
 import { queryComplexity } from '../src/backfill/query-complexity.ts';
 import { errorMessage } from '../src/logger.ts';
-import { parseQuery } from '../src/search/query/parse-query.ts';
+import { QuerySyntaxError } from '../src/search/query/parse-query.ts';
+import { planForSeries } from '../src/search/series-plan.ts';
 import { backfillToPlan, failBackfill, planBackfill } from '../src/store/backfill-steps.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
@@ -29,8 +30,14 @@ export function makeTask(context: TaskContext) {
     if (backfill.state !== 'new') return; // planned already
     let complexity: number;
     try {
-      complexity = queryComplexity(parseQuery(backfill.query), backfill.generated_from_capture_groups);
+      const plan = await planForSeries(context.pool, {
+        id: backfill.series_id,
+        query: backfill.query,
+        capture: backfill.generated_from_capture_groups,
+      });
+      complexity = queryComplexity(plan);
     } catch (error) {
+      if (!(error instanceof QuerySyntaxError)) throw error;
       await failBackfill(context.pool, backfill_id, `the series query is invalid: ${errorMessage(error)}`);
       return;
     }

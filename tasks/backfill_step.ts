@@ -7,8 +7,10 @@ import type { JobHelpers } from 'graphile-worker';
 import { backfillRepository } from '../src/backfill/backfill-repository.ts';
 import { errorMessage } from '../src/logger.ts';
 import { SearchTimeoutError } from '../src/search/count-blobs.ts';
-import { parseQuery, type SearchQuery } from '../src/search/query/parse-query.ts';
-import { repositoryMatches } from '../src/search/repo-filter.ts';
+import { QuerySyntaxError, type SearchQuery } from '../src/search/query/parse-query.ts';
+import { repositoryMatcher } from '../src/search/repo-filter.ts';
+import { planForSeries } from '../src/search/series-plan.ts';
+import { searchTimeoutMs } from '../src/search/search-timeout.ts';
 import {
   type BackfillFailure,
   type BackfillPoint,
@@ -69,13 +71,17 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
 
   let query: SearchQuery;
   try {
-    query = parseQuery(step.query!);
+    query = await planForSeries(pool, {
+      id: step.series_id!,
+      query: step.query!,
+      capture: step.capture_groups === true,
+    });
   } catch (error) {
+    if (!(error instanceof QuerySyntaxError)) throw error;
     await failBackfill(pool, backfillId, `the series query is invalid: ${errorMessage(error)}`);
     return 'stopped';
   }
-  // Only capture-group series are split by captured value; otherwise a group is just grouping.
-  if (!step.capture_groups) query = { ...query, captureGroups: 0 };
+  const inScope = repositoryMatcher(query);
   const times = step.sample_times ?? [];
   // The time budget is measured here, on this process's clock; the database decides what it means.
   const budgetEnds = Date.now() + context.backfillBudgetMs;
@@ -101,9 +107,7 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
     const failures: BackfillFailure[] = [];
     // The query's own repo: filters narrow the series' scope exactly as for recordings; repositories
     // outside them, or deleted since planning, have nothing to count.
-    const repositories = (await loadRepositories(pool, move.repo_ids)).filter((repo) =>
-      repositoryMatches(query, repo.name),
-    );
+    const repositories = (await loadRepositories(pool, move.repo_ids)).filter((repo) => inScope(repo.name));
     const succeeded = move.repo_ids.filter((id) => !repositories.some((r) => r.id === id));
     let blobsRead = 0;
     for (const repository of repositories) {
@@ -116,7 +120,7 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
           times,
           cache: context.cache,
           trees: context.trees,
-          deadline: Date.now() + context.searchTimeoutMs,
+          deadline: Date.now() + searchTimeoutMs(context, query),
         });
         points.push(...result.points);
         succeeded.push(repository.id);

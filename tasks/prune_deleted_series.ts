@@ -6,6 +6,7 @@ import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
 import { blobFingerprint } from '../src/search/query/fingerprint.ts';
 import { parseQuery } from '../src/search/query/parse-query.ts';
+import { planMatcherQueries } from '../src/search/search-commit.ts';
 import { deleteBlobCounts } from '../src/store/blob-counts.ts';
 import { pruneDeletedSeries, recordedQueries } from '../src/store/retention.ts';
 import { withTransaction } from '../src/store/transaction.ts';
@@ -16,13 +17,15 @@ export const identifier = 'prune_deleted_series';
 
 const payloadSchema = z.object({ _cron: cronMarker }).strict();
 
-/** The blob-count fingerprint of a stored query, or null for one the parser no longer accepts. */
-function fingerprintOf(query: string): string | null {
-  try {
-    return blobFingerprint(parseQuery(query));
-  } catch {
-    return null;
-  }
+/** The blob-count fingerprints a stored query may use, read as a plain or a capture-group series. */
+function fingerprintsOf(query: string): string[] {
+  return [false, true].flatMap((capture) => {
+    try {
+      return planMatcherQueries(parseQuery(query, { capture })).map(blobFingerprint);
+    } catch {
+      return []; // not valid in this mode: it counted nothing in it
+    }
+  });
 }
 
 export function makeTask(context: TaskContext) {
@@ -30,10 +33,8 @@ export function makeTask(context: TaskContext) {
     parsePayload(identifier, payloadSchema, payload);
     return withTransaction(context.pool, async (client) => {
       const { pruned_series, queries } = await pruneDeletedSeries(client);
-      const kept = new Set((await recordedQueries(client)).map(fingerprintOf));
-      const unused = [...new Set((queries ?? []).map(fingerprintOf))].filter(
-        (f): f is string => f !== null && !kept.has(f),
-      );
+      const kept = new Set((await recordedQueries(client)).flatMap(fingerprintsOf));
+      const unused = [...new Set((queries ?? []).flatMap(fingerprintsOf))].filter((f) => !kept.has(f));
       const dropped = await deleteBlobCounts(client, unused);
       helpers.logger.info(`pruned ${pruned_series} series and ${dropped} cached blob count(s)`);
       return { pruned_series, dropped_blob_counts: dropped };

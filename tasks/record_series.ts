@@ -7,8 +7,10 @@ import { z } from 'zod';
 import { errorMessage } from '../src/logger.ts';
 import { ensureMirror } from '../src/repos/sync-repository.ts';
 import { SearchTimeoutError } from '../src/search/count-blobs.ts';
-import { parseQuery, type SearchQuery } from '../src/search/query/parse-query.ts';
-import { repositoryMatches } from '../src/search/repo-filter.ts';
+import { QuerySyntaxError, type SearchQuery } from '../src/search/query/parse-query.ts';
+import { repositoryMatcher } from '../src/search/repo-filter.ts';
+import { planForSeries } from '../src/search/series-plan.ts';
+import { searchTimeoutMs } from '../src/search/search-timeout.ts';
 import { searchCommit } from '../src/search/search-commit.ts';
 import {
   type IncompleteRepository,
@@ -43,21 +45,19 @@ export function makeTask(context: TaskContext) {
     }
     let query: SearchQuery;
     try {
-      query = parseQuery(series.query);
+      query = await planForSeries(context.pool, { ...series, capture: series.generated_from_capture_groups });
     } catch (error) {
+      if (!(error instanceof QuerySyntaxError)) throw error;
       throw new InvalidPayloadError(
         `${identifier}: series ${series.series_id} has an invalid query: ${errorMessage(error)}`,
       );
     }
-    // Only capture-group series are split by captured value; otherwise a group is just grouping.
-    if (!series.generated_from_capture_groups) query = { ...query, captureGroups: 0 };
 
     // Full precision: a recording and a snapshot queued together must not share a recording time
     // (insight_series_recording_times is unique per series and time).
     const time = input.time ? new Date(input.time) : new Date();
-    const repositories = (await loadRepositories(context.pool, series.repo_ids)).filter((repo) =>
-      repositoryMatches(query, repo.name),
-    );
+    const inScope = repositoryMatcher(query);
+    const repositories = (await loadRepositories(context.pool, series.repo_ids)).filter((repo) => inScope(repo.name));
     const points: RecordedPoint[] = [];
     const incomplete: IncompleteRepository[] = [];
     for (const repository of repositories) {
@@ -70,7 +70,7 @@ export function makeTask(context: TaskContext) {
           query,
           cache: context.cache,
           trees: context.trees,
-          deadline: Date.now() + context.searchTimeoutMs,
+          deadline: Date.now() + searchTimeoutMs(context, query),
         });
         if (result.captures)
           for (const [capture, value] of result.captures) points.push({ repo_id: repository.id, value, capture });

@@ -44,10 +44,21 @@ test('a malformed query returns the parser position and message, and writes noth
   t.is(response.data?.createLineChartInsight ?? null, null);
   const error = response.errors![0]!;
   t.regex(error.message, /^series\[1\]\.query: invalid regular expression in file:.* at 10$/);
-  t.like(error.extensions, { code: '22023', field: 'series[1].query', query: 'TODO file:(', position: 10 });
+  t.like(error.extensions, {
+    code: '22023',
+    refusal: 'invalid-regexp',
+    field: 'series[1].query',
+    query: 'TODO file:(',
+    position: 10,
+  });
 
-  const unknownFilter = await gql(CREATE_LINE, { input: { ...input, series: [{ query: 'x select:repo' }] } }, 1);
-  t.like(unknownFilter.errors![0]!.extensions, { field: 'series[0].query', position: 9 });
+  const unsupported = await gql(CREATE_LINE, { input: { ...input, series: [{ query: 'x select:symbol' }] } }, 1);
+  t.like(unsupported.errors![0]!.extensions, {
+    refusal: 'unsupported-select',
+    field: 'series[0].query',
+    position: 9,
+    hint: 'select:repo, select:file and select:content are',
+  });
   const noGroup = await gql(CREATE_LINE, { input: { ...input, series: [{ query: 'TODO', capture_groups: true }] } }, 1);
   t.regex(
     noGroup.errors![0]!.message,
@@ -69,7 +80,9 @@ test('a malformed query returns the parser position and message, and writes noth
   t.is(anonymous.errors![0]!.message, 'sign in first: this operation needs a user token');
 
   const checked = await gql(`{ bad: checkQuery(query: "TODO file:(") { ok message position captureGroups }
-    good: checkQuery(query: "/v(\\\\d+)/") { ok message position captureGroups }
+    good: checkQuery(query: "/v(\\\\d+)/", capture: true) { ok message position captureGroups }
+    plain: checkQuery(query: "/v(\\\\d+)/") { ok captureGroups }
+    refused: checkQuery(query: "type:diff fix") { ok code position hint }
     criteria: checkQuery(query: "TODO", repositoryCriteria: true) { ok message } }`);
   t.deepEqual(checked.data.bad, {
     ok: false,
@@ -78,6 +91,13 @@ test('a malformed query returns the parser position and message, and writes noth
     captureGroups: 0,
   });
   t.deepEqual(checked.data.good, { ok: true, message: null, position: null, captureGroups: 1 });
+  t.deepEqual(checked.data.plain, { ok: true, captureGroups: 0 });
+  t.deepEqual(checked.data.refused, {
+    ok: false,
+    code: 'unsupported-type',
+    position: 5,
+    hint: 'series count file contents and paths; commit, diff and symbol series are not supported yet',
+  });
   t.false(checked.data.criteria.ok);
 
   for (const table of ['insight_view', 'insight_series', 'insight_view_grants', 'insight_series_backfill']) {

@@ -331,9 +331,9 @@ test('a language pie is computed from the mirror when read, and cached per branc
   const body = await gql(PIE(view));
   t.is(body.errors, undefined);
   t.deepEqual(body.data.insightViewByRowId.pie, [
-    { label: 'typescript', value: 600, share: 0.6 },
-    { label: 'go', value: 300, share: 0.3 },
-    { label: 'makefile', value: 90, share: 0.09 },
+    { label: 'TypeScript', value: 600, share: 0.6 },
+    { label: 'Go', value: 300, share: 0.3 },
+    { label: 'Makefile', value: 90, share: 0.09 },
     { label: 'Other', value: 10, share: 0.01 },
   ]);
   const cached = await db.pool.query(

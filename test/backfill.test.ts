@@ -207,6 +207,106 @@ test("a query's repo: filter scopes the backfill exactly as it scopes recordings
     recorded[0].value,
     'the newest backfilled sample equals the live recording',
   );
+  t.deepEqual(await snapshotPoints(db, series.series_id), ['acme/repo0|' + recorded[0].value], 'and the snapshot');
+});
+
+/** The series' snapshot points as "repo|value". */
+async function snapshotPoints(db: TestDatabase, seriesId: string): Promise<string[]> {
+  const { rows } = await waitFor(
+    async () => {
+      const result = await db.pool.query(
+        `select r.name::text as repo, p.value from series_points_snapshots p join repositories r on r.id = p.repo_id
+          where p.series_id = $1 order by 1`,
+        [seriesId],
+      );
+      return result.rows.length ? result : undefined;
+    },
+    60_000,
+    'the snapshot',
+  );
+  return rows.map((r) => `${r.repo}|${r.value}`);
+}
+
+// Recordings, snapshots and backfills count with the one stored plan of the series
+// (src/search/series-plan.ts): scope (repo: filters and predicates) and counts cannot differ.
+test('recording, snapshot and backfill agree on scope and count for a query with operators and predicates', async (t) => {
+  const db = await useTestDatabase(t);
+  const acme = await registerRepositories(t, db, 2, 'acme/repo');
+  const other = await registerRepositories(t, db, 1, 'other/repo');
+  await startTestWorker(t, db.connectionString);
+  // acme/repo1 starts with two TODO lines in a.ts; the -repo: drops it, the predicate keeps repos
+  // that hold a.ts (all, at every commit), `x` adds the x of a.ts's later version.
+  const query = 'repo:^acme/ -repo:repo1$ repo:has.path(^a\\.ts$) TODO or x';
+  const series = await createInsight(
+    db,
+    query,
+    [...acme, ...other].map((r) => r.name),
+  );
+  t.like(await waitForBackfill(db, series.backfill_id), { state: 'completed' });
+  const history = await historicalPoints(db, series.series_id);
+  t.true(history.length > 3, `${history.length} historical points`);
+  t.true(
+    history.every((point) => point.includes('|acme/repo0|')),
+    'only acme/repo0 is in scope at every sample',
+  );
+  // git's own count of `TODO or x` at each sample: the matches of both (they never overlap here).
+  const expected = await expectedPoints(db, series.id, [acme[0]!], 'TODO');
+  const withX = expected.map((point) => {
+    const [time, repo, value] = point.split('|');
+    const commit = execFileSync(
+      'git',
+      [
+        '--git-dir',
+        acme[0]!.repo.path,
+        'rev-list',
+        '--first-parent',
+        '-1',
+        `--before=${Math.floor(Date.parse(time!) / 1000)}`,
+        'main',
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+    let xs = 0;
+    try {
+      xs = execFileSync('git', ['--git-dir', acme[0]!.repo.path, 'grep', '-o', '-i', '-I', '-F', 'x', commit, '--'], {
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .filter(Boolean).length;
+    } catch {
+      // git grep exits 1 when nothing matches
+    }
+    return `${time}|${repo}|${Number(value) + xs}`;
+  });
+  t.deepEqual(history, withX, 'the backfill counts what git counts, in scope');
+  const recorded = await waitFor(
+    async () => {
+      const { rows } = await db.pool.query(
+        `select r.name::text as repo, p.value from series_points p join repositories r on r.id = p.repo_id
+        where p.series_id = $1 and p.time > now() - interval '1 hour' order by 1`,
+        [series.series_id],
+      );
+      return rows.length ? rows : undefined;
+    },
+    60_000,
+    'the live recording',
+  );
+  t.deepEqual(
+    recorded.map((r) => `${r.repo}|${r.value}`),
+    [history.at(-1)!.split('|').slice(1).join('|')],
+    'the live recording equals the newest backfilled sample',
+  );
+  t.deepEqual(
+    await snapshotPoints(db, series.series_id),
+    [history.at(-1)!.split('|').slice(1).join('|')],
+    'the snapshot too',
+  );
+  const plans = await db.pool.query(
+    'select query, plan from insights_core.series_query_plans where insight_series_id = $1',
+    [series.id],
+  );
+  t.is(plans.rows.length, 1, 'one stored parse for every path');
+  t.is(plans.rows[0].query, query);
 });
 
 test('every backfilled value equals git grep at the commit resolved for its time; earlier times have no points', async (t) => {

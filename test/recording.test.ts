@@ -253,29 +253,38 @@ test('identical global series are shared; scoped series never are', async (t) =>
   t.is(views.rows[0].n, 4, 'failed creations write nothing');
 });
 
-test('a catastrophic regexp times out into an incomplete point while the worker keeps serving other jobs', async (t) => {
+test('a hostile regexp is counted in linear time; a search past its deadline is a timeout point', async (t) => {
   const db = await useTestDatabase(t);
   const dir = tempDir(t);
   const evil = createFixtureRepository(`${dir}/evil.git`, [
-    { date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(36)}b\n`.repeat(3) } },
+    { date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(36)}\n`.repeat(3) } },
   ]);
+  // Three files of a million one-character matches each: seconds of (linear) matching.
+  const slowFiles = Object.fromEntries([1, 2, 3].map((k) => [`slow${k}.txt`, 'ab'.repeat(500_000)]));
+  const slow = createFixtureRepository(`${dir}/slow.git`, [{ date: '2024-01-01T00:00:00Z', files: slowFiles }]);
   const good = createFixtureRepository(`${dir}/good.git`, [
     { date: '2024-01-01T00:00:00Z', files: { 'ok.txt': 'fine fine\n' } },
   ]);
   await db.pool.query(
-    `select insights_core.register_repository($1, 'evil/repo'), insights_core.register_repository($2, 'good/repo')`,
-    [evil.path, good.path],
+    `select insights_core.register_repository($1, 'evil/repo'), insights_core.register_repository($2, 'good/repo'),
+            insights_core.register_repository($3, 'slow/repo')`,
+    [evil.path, good.path, slow.path],
   );
   await startTestWorker(t, db.connectionString, { searchTimeoutMs: 1500, concurrency: 2 });
   const hostile = await createInsight(db, [{ query: '/(a+)+$/' }], { repositories: ['evil/repo'] });
+  const long = await createInsight(db, [{ query: '/(.)/' }], { repositories: ['slow/repo'] });
   const benign = await createInsight(db, [{ query: 'fine' }], { repositories: ['good/repo'] });
   await waitForRecording(db, benign.ids[0]!, false);
   t.deepEqual(await points(db, 'series_points', benign.series_ids[0]!), [
     { repo: 'good/repo', capture: null, value: 2 },
   ]);
   await waitForRecording(db, hostile.ids[0]!, false);
+  t.deepEqual(await points(db, 'series_points', hostile.series_ids[0]!), [
+    { repo: 'evil/repo', capture: null, value: 3 },
+  ]);
+  await waitForRecording(db, long.ids[0]!, false);
   const incomplete = await db.pool.query(`select reason from insight_series_incomplete_points where series_id = $1`, [
-    hostile.ids[0],
+    long.ids[0],
   ]);
   t.deepEqual([...new Set(incomplete.rows.map((r) => r.reason))], ['timeout']);
 });

@@ -39,11 +39,11 @@ function buildFixture(dir: string): FixtureRepository {
   ]);
 }
 
-async function count(repo: FixtureRepository, commitIndex: number, source: string) {
+async function count(repo: FixtureRepository, commitIndex: number, source: string, capture = false) {
   const result = await searchCommit({
     gitDir: repo.path,
     commit: repo.commits[commitIndex]!,
-    query: parseQuery(source),
+    query: parseQuery(source, { capture }),
     deadline: Date.now() + 30_000,
   });
   return result;
@@ -61,12 +61,29 @@ const expectations: Array<[string, number]> = [
   ['TODO lang:markdown', 3],
   ['TODO select:file', 4],
   ['TODO count:all', 8],
-  ['"TODO one"', 1],
+  ['TODO one', 1],
+  ['"TODO one"', 0], // quotes are ordinary characters in a literal query, as in Sourcegraph's insights
+  ['TODO or todo', 8], // the same ranges, merged
+  ['TODO or import', 10],
+  ['TODO and import', 3], // only app.ts holds both: its TODO and its two imports
+  ['TODO not import', 7],
+  ['not TODO select:file', 4], // the three package.json and i18n.txt (binary and oversized files are skipped)
+  ['TODO select:repo', 1],
+  ['select:file lang:typescript', 2],
+  ['TODO repo:has.file(path:package\\.json content:"version")', 8],
+  ['TODO -repo:has.path(\\.rs$)', 8],
+  ['TODO repo:has.path(\\.rs$)', 0],
+  ['TODO file:has.content(lodash)', 1],
+  ['patterntype:keyword TODO one', 4], // only README holds both: its 3 TODOs and 1 one
+  ['/TODO\none/', 0],
+  ['/one\ntodo/', 1], // a match may span lines
+  ['/(a+)+$/', 0], // linear time: a hostile regexp is just a regexp
   ['type:path package', 3],
   ['type:path test', 1],
   ['type:path file:\\.json$', 3],
   ["/import.*from 'lodash/", 2],
-  ["patterntype:regexp import.*from 'lodash'", 1],
+  // Regexp mode: the quoted 'lodash' is a literal, joined by .*?: both imports of app.ts match.
+  ["patterntype:regexp import.*from 'lodash'", 2],
   ['/^todo/', 3],
   ['/todo$/', 2], // README line 2 and app.test.ts
   ['äpfel', 2],
@@ -83,17 +100,21 @@ test('exact counts for every filter, negation and case mode at a fixed commit', 
 
 test('capture groups count per distinct value of the first group', async (t) => {
   const repo = buildFixture(`${tempDir(t)}/repo.git`);
-  const result = await count(repo, 0, 'patterntype:regexp "version": "(\\d+)\\.');
+  const result = await count(repo, 0, '"version": "(\\d+)\\.', true);
   t.is(result.value, 3);
   t.deepEqual(Object.fromEntries(result.captures!), { '1': 2, '2': 1 });
-  const files = await count(repo, 0, 'patterntype:regexp "version": "(\\d+)\\. select:file');
+  const files = await count(repo, 0, '"version": "(\\d+)\\. select:file', true);
   t.deepEqual(Object.fromEntries(files.captures!), { '1': 2, '2': 1 });
+  // A plain series whose regexp has a group counts matches: the group only groups.
+  const plain = await count(repo, 0, '/"version": "(\\d+)\\./');
+  t.is(plain.value, 3);
+  t.is(plain.captures, undefined);
   const long = await searchCommit({
     gitDir: createFixtureRepository(`${tempDir(t)}/long.git`, [
       { date: '2024-01-01T00:00:00Z', files: { a: `v=${'x'.repeat(150)};\n` } },
     ]).path,
     commit: 'main',
-    query: parseQuery('/v=(x+);/'),
+    query: parseQuery('/v=(x+);/', { capture: true }),
     deadline: Date.now() + 30_000,
   });
   t.deepEqual(
@@ -157,16 +178,15 @@ test('the per-blob cache serves unchanged and renamed blobs and survives a new p
   t.is(rows.rows[0].n, 10);
 });
 
-test('a catastrophic regexp stops at the deadline instead of hanging', async (t) => {
-  const repo = createFixtureRepository(`${tempDir(t)}/repo.git`, [
-    { date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(40)}b\n` } },
-  ]);
+// A million one-character matches: linear, but about a second of matching, well past the deadline.
+const SLOW = { files: { 'slow.txt': 'ab'.repeat(500_000) }, query: '/(.)/' };
+
+test('a long regexp search stops at the deadline instead of running on', async (t) => {
+  const repo = createFixtureRepository(`${tempDir(t)}/repo.git`, [{ date: '2024-01-01T00:00:00Z', files: SLOW.files }]);
   const started = Date.now();
   await t.throwsAsync(
-    searchCommit({ gitDir: repo.path, commit: 'main', query: parseQuery('/(a+)+$/'), deadline: Date.now() + 500 }),
-    {
-      instanceOf: SearchTimeoutError,
-    },
+    searchCommit({ gitDir: repo.path, commit: 'main', query: parseQuery(SLOW.query), deadline: Date.now() + 200 }),
+    { instanceOf: SearchTimeoutError },
   );
   const elapsed = Date.now() - started;
   t.log(`stopped after ${elapsed} ms`);
@@ -176,9 +196,7 @@ test('a catastrophic regexp stops at the deadline instead of hanging', async (t)
 // Serial: it counts the threads this process starts, so no other test may search meanwhile.
 test.serial('regexp searches reuse a parked thread; one that times out is replaced', async (t) => {
   const repo = buildFixture(`${tempDir(t)}/repo.git`);
-  const evil = createFixtureRepository(`${tempDir(t)}/evil.git`, [
-    { date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(40)}b\n` } },
-  ]);
+  const evil = createFixtureRepository(`${tempDir(t)}/evil.git`, [{ date: '2024-01-01T00:00:00Z', files: SLOW.files }]);
   let started = 0;
   const hook = createHook({ init: (_id, type) => void (type === 'WORKER' && started++) }).enable();
   t.teardown(() => hook.disable());
@@ -193,7 +211,7 @@ test.serial('regexp searches reuse a parked thread; one that times out is replac
   t.is(started, 1, 'one thread served four searches in a row');
 
   await t.throwsAsync(
-    searchCommit({ gitDir: evil.path, commit: 'main', query: parseQuery('/(a+)+$/'), deadline: Date.now() + 300 }),
+    searchCommit({ gitDir: evil.path, commit: 'main', query: parseQuery(SLOW.query), deadline: Date.now() + 200 }),
     { instanceOf: SearchTimeoutError },
   );
   t.is((await count(repo, 1, '/TODO/')).value, 6, 'the search after a timeout is right');

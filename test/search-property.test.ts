@@ -94,7 +94,7 @@ test('random literal patterns at random commits count exactly what git grep -o -
     if (random() < 0.1) pattern = `${pattern} ${WORDS[Math.floor(random() * WORDS.length)]!.slice(0, 3)}`;
     // git grep -i folds ASCII only in the C locale; keep case-insensitive patterns ASCII.
     const caseSensitive = random() < 0.4 || /[^\x00-\x7f]/.test(pattern);
-    const quoted = `"${pattern.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"${caseSensitive ? ' case:yes' : ''}`;
+    const quoted = `patterntype:keyword "${pattern.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"${caseSensitive ? ' case:yes' : ''}`;
     const engine = await searchCommit({
       gitDir: repo.path,
       commit,

@@ -212,7 +212,7 @@ test('the first start on an empty embedded database shows a demo insight with po
     'this project has TODOs in its history',
   );
   const pie = views.find((v: any) => v.presentationType === 'PIE');
-  t.true(pie.pie.length > 0 && pie.pie.some((slice: any) => slice.label === 'typescript'), 'languages at HEAD');
+  t.true(pie.pie.length > 0 && pie.pie.some((slice: any) => slice.label === 'TypeScript'), 'languages at HEAD');
   t.regex(started.cli.output(), /first run: registered .* as code-insights\/demo/);
 
   // Not twice: a restart finds the database in use.

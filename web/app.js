@@ -251,26 +251,29 @@ async function downloadCsv(id) {
 function addSeriesRow() {
   const row = $('#series-row').content.firstElementChild.cloneNode(true);
   const query = $('.query', row);
+  const capture = $('.capture-toggle', row);
   const check = $('.check', row);
   let timer;
-  query.addEventListener('input', () => {
+  // The parser's own verdict as you type: the message says where and, when it can, how to write it.
+  const validate = () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       if (!query.value.trim()) return void (check.textContent = '');
       const { checkQuery: result } = await graphql(
-        'query ($q: String!) { checkQuery(query: $q) { ok message captureGroups } }',
-        { q: query.value },
+        'query ($q: String!, $c: Boolean) { checkQuery(query: $q, capture: $c) { ok message captureGroups } }',
+        { q: query.value, c: capture.checked },
       );
       check.className = `check ${result.ok ? 'ok' : 'bad'}`;
       check.textContent = result.ok
-        ? result.captureGroups
+        ? capture.checked
           ? 'valid: one line per captured value'
           : 'valid'
         : result.message;
-      row.dataset.captures = String(result.ok && result.captureGroups > 0);
       query.setCustomValidity(result.ok ? '' : result.message);
     }, 250);
-  });
+  };
+  query.addEventListener('input', validate);
+  capture.addEventListener('change', validate);
   $('#series-list').append(row);
 }
 
@@ -296,7 +299,7 @@ $('#create').addEventListener('submit', async (event) => {
     .map((row) => ({
       query: $('.query', row).value.trim(),
       label: $('.label', row).value.trim() || undefined,
-      capture_groups: row.dataset.captures === 'true',
+      capture_groups: $('.capture-toggle', row).checked,
     }));
   const repositories = form.repositories.value
     .split(',')

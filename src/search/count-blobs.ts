@@ -30,9 +30,9 @@ export async function countBlobs(options: Omit<ReadAndCountOptions, 'onResult'>)
     gitDir,
     query: {
       pattern: query.pattern,
-      patternType: query.patternType,
       caseSensitive: query.caseSensitive,
       captureGroups: query.captureGroups,
+      countDocuments: query.countDocuments === true,
     },
     deadline,
   };

@@ -1,8 +1,10 @@
-// Counting semantics (docs/query-language.md): a match is a non-overlapping occurrence within one line,
-// case-insensitive unless case:yes; empty matches do not count; a regexp with capture groups is
-// counted per distinct value of its first group (truncated to 100 characters). Binary content (a
-// NUL byte in the first 8000 bytes, git's own rule) and files over 1 MiB count nothing.
-import type { SearchQuery } from './query/parse-query.ts';
+// Counting semantics (docs/query-language.md): a match is a non-overlapping occurrence in a
+// file's content (it may span lines), case-insensitive unless case:yes; empty matches do not count;
+// a capture-group series is counted per distinct value of its first group (truncated to 100
+// characters). Binary content (a NUL byte in the first 8000 bytes, git's own rule) and files over
+// 1 MiB count nothing.
+import type { PatternNode, SearchQuery } from './query/parse-query.ts';
+import { compileRe2, quoteRe2, type Re2 } from './regexp/re2.ts';
 
 export const MAX_FILE_BYTES = 1024 * 1024;
 export const BINARY_SNIFF_BYTES = 8000;
@@ -23,23 +25,27 @@ export function isBinary(content: Buffer): boolean {
 export interface ContentMatcher {
   /** Counts matches in a text (a file's content or a path). */
   count(text: string): BlobCount;
-  /** Literal matchers cannot run away; regexps run in a thread with a deadline. */
+  /** Literal matchers are a scan; regexps run in a thread with a deadline (linear, but not cheap). */
   readonly canBacktrack: boolean;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
+/** Characters whose case folding (RE2's simple folding) or lower-casing crosses into ASCII letters. */
+const FOLDS_INTO_ASCII = /[\u0130\u017f\u212a]/;
 
-/** Literal search: indexOf over the whole text (a pattern without a newline cannot span lines). */
+/**
+ * Literal search: indexOf over the whole text. Case-insensitive with an ASCII needle by lower-casing,
+ * which is exactly RE2's `(?i)` unless the text holds one of the few characters that fold into ASCII
+ * (KELVIN SIGN, LONG S, DOTTED CAPITAL I): those texts, and non-ASCII needles, go to the RE2 engine.
+ */
 function literalMatcher(pattern: string, caseSensitive: boolean): ContentMatcher {
-  const asciiOnly = /^[\x00-\x7f]*$/.test(pattern);
-  if (pattern.includes('\n') || pattern === '') return { canBacktrack: false, count: () => NOTHING };
-  if (!caseSensitive && !asciiOnly) return regexpMatcher(escapeRegExp(pattern), false, 0);
+  if (pattern === '') return { canBacktrack: false, count: () => NOTHING };
+  if (!caseSensitive && !/^[\x00-\x7f]*$/.test(pattern)) return regexpMatcher(quoteRe2(pattern), false);
+  const folded = caseSensitive ? undefined : regexpMatcher(quoteRe2(pattern), false);
   const needle = caseSensitive ? pattern : pattern.toLowerCase();
   return {
     canBacktrack: false,
     count(text) {
+      if (folded && FOLDS_INTO_ASCII.test(text)) return folded.count(text);
       const haystack = caseSensitive ? text : text.toLowerCase();
       let count = 0;
       for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length)) count++;
@@ -49,37 +55,25 @@ function literalMatcher(pattern: string, caseSensitive: boolean): ContentMatcher
 }
 
 /**
- * Regexp search, line by line. A quick multi-line test over the whole text first (a superset of the
- * per-line semantics: `^`/`$` match at every line boundary) rejects the many texts without a match.
+ * Regexp search over the whole text with RE2 (src/search/regexp/re2.ts) in multi-line mode, as
+ * Sourcegraph's searcher compiles patterns: `^`/`$` match at line boundaries and a match may span
+ * lines where the pattern says so (`\n`, `(?s).`). Empty matches do not count.
  */
-function regexpMatcher(source: string, caseSensitive: boolean, captureGroups: number): ContentMatcher {
-  const flags = caseSensitive ? 's' : 'is';
-  const anywhere = new RegExp(source, `m${flags}`);
-  const perLine = new RegExp(source, `g${flags}`);
+function regexpMatcher(source: string, caseSensitive: boolean, captureGroups = 0): ContentMatcher {
+  const regexp = compileRe2(source, { caseInsensitive: !caseSensitive, multiline: true });
   return {
     canBacktrack: true,
     count(text) {
-      if (!anywhere.test(text)) return NOTHING;
+      if (!regexp.test(text)) return NOTHING;
       let count = 0;
       const captures: Record<string, number> = {};
-      let lineStart = 0;
-      while (lineStart <= text.length) {
-        let lineEnd = text.indexOf('\n', lineStart);
-        if (lineEnd < 0) lineEnd = text.length;
-        const line = text.slice(lineStart, lineEnd);
-        perLine.lastIndex = 0;
-        for (let match = perLine.exec(line); match; match = perLine.exec(line)) {
-          if (match[0] === '') {
-            perLine.lastIndex++;
-            continue;
-          }
-          count++;
-          if (captureGroups > 0 && match[1] !== undefined) {
-            const value = match[1].slice(0, MAX_CAPTURE_LENGTH);
-            captures[value] = (captures[value] ?? 0) + 1;
-          }
+      for (const match of regexp.matches(text)) {
+        if (match.end === match.start) continue;
+        count++;
+        if (captureGroups > 0 && match.group1 !== undefined) {
+          const value = match.group1.slice(0, MAX_CAPTURE_LENGTH);
+          captures[value] = (captures[value] ?? 0) + 1;
         }
-        lineStart = lineEnd + 1;
       }
       if (!count) return NOTHING;
       return captureGroups > 0 ? { count, captures } : { count };
@@ -87,12 +81,102 @@ function regexpMatcher(source: string, caseSensitive: boolean, captureGroups: nu
   };
 }
 
-export function compileMatcher(
-  query: Pick<SearchQuery, 'pattern' | 'patternType' | 'caseSensitive' | 'captureGroups'>,
-): ContentMatcher {
-  return query.patternType === 'regexp'
-    ? regexpMatcher(query.pattern, query.caseSensitive, query.captureGroups)
-    : literalMatcher(query.pattern, query.caseSensitive);
+/** What a matcher needs from a query: the pattern tree, the case mode, capture and count modes. */
+export type MatcherQuery = Pick<SearchQuery, 'pattern' | 'caseSensitive' | 'captureGroups'> & {
+  /** select:file / select:repo: a file counts 1 when the pattern holds in it, not its matches. */
+  countDocuments?: boolean;
+};
+
+type Range = [start: number, end: number];
+
+/** One term's non-empty match ranges in a text (RE2, multi-line, case mode of the query). */
+function termRanges(regexp: Re2, text: string): Range[] {
+  if (!regexp.test(text)) return [];
+  const ranges: Range[] = [];
+  for (const match of regexp.matches(text)) if (match.end > match.start) ranges.push([match.start, match.end]);
+  return ranges;
+}
+
+/** Overlapping ranges of several terms merged into one, as Sourcegraph's mergeMatches does. */
+function mergedCount(ranges: Range[]): number {
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let count = 0;
+  let end = -1;
+  for (const [start, stop] of ranges) {
+    if (start < end) end = Math.max(end, stop);
+    else {
+      count++;
+      end = stop;
+    }
+  }
+  return count;
+}
+
+/**
+ * A boolean pattern (Sourcegraph's matchtree): per file, `and` holds when every child holds, `or`
+ * when one does, `not` when its child does not; the file's count is its positive terms' match
+ * ranges, overlaps merged.
+ */
+function treeMatcher(pattern: PatternNode, caseSensitive: boolean, countDocuments: boolean): ContentMatcher {
+  const compiled = new Map<PatternNode, Re2>();
+  const compile = (node: PatternNode) => {
+    if (node.kind === 'term')
+      compiled.set(node, compileRe2(node.regexp, { caseInsensitive: !caseSensitive, multiline: true }));
+    else if (node.kind === 'not') compile(node.child);
+    else node.children.forEach(compile);
+  };
+  compile(pattern);
+  const evaluate = (node: PatternNode, text: string, ranges: Range[]): boolean => {
+    switch (node.kind) {
+      case 'term': {
+        const found = termRanges(compiled.get(node)!, text);
+        ranges.push(...found);
+        return found.length > 0;
+      }
+      case 'not':
+        return !evaluate(node.child, text, []);
+      case 'and': {
+        const mine: Range[] = [];
+        for (const child of node.children) if (!evaluate(child, text, mine)) return false;
+        ranges.push(...mine);
+        return true;
+      }
+      case 'or': {
+        let any = false;
+        for (const child of node.children) any = evaluate(child, text, ranges) || any;
+        return any;
+      }
+    }
+  };
+  return {
+    canBacktrack: true,
+    count(text) {
+      const ranges: Range[] = [];
+      if (!evaluate(pattern, text, ranges)) return NOTHING;
+      const count = countDocuments ? 1 : mergedCount(ranges);
+      return count ? { count } : NOTHING;
+    },
+  };
+}
+
+/** A matcher that counts a document (any text) once when the single-term pattern matches it. */
+function documentMatcher(inner: ContentMatcher): ContentMatcher {
+  return {
+    canBacktrack: inner.canBacktrack,
+    count: (text) => (inner.count(text).count > 0 ? { count: 1 } : NOTHING),
+  };
+}
+
+export function compileMatcher(query: MatcherQuery): ContentMatcher {
+  const { pattern, caseSensitive } = query;
+  if (!pattern) return { canBacktrack: false, count: () => ({ count: 1 }) };
+  if (pattern.kind !== 'term') return treeMatcher(pattern, caseSensitive, query.countDocuments === true);
+  const single =
+    pattern.literal !== undefined && query.captureGroups === 0
+      ? literalMatcher(pattern.literal, caseSensitive)
+      : regexpMatcher(pattern.regexp, caseSensitive, query.captureGroups);
+  // Capture values are kept per file; the caller counts each value once per file (select:file).
+  return query.countDocuments && query.captureGroups === 0 ? documentMatcher(single) : single;
 }
 
 /** Counts one blob's content, applying the binary rule. */

@@ -1,12 +1,11 @@
 // Reads blobs through one `git cat-file --batch` and counts each: the inner loop of every search,
 // used directly for literal patterns and inside a worker thread for regexps (see count-blobs.ts).
 import { type BlobObject, CatFileBatch } from '../git/cat-file-batch.ts';
-import { type BlobCount, compileMatcher, countContent } from './count-matches.ts';
-import type { SearchQuery } from './query/parse-query.ts';
+import { type BlobCount, compileMatcher, countContent, type MatcherQuery } from './count-matches.ts';
 
 export interface ReadAndCountOptions {
   gitDir: string;
-  query: Pick<SearchQuery, 'pattern' | 'patternType' | 'caseSensitive' | 'captureGroups'>;
+  query: MatcherQuery;
   oids: string[];
   /** Epoch milliseconds after which the work stops with a SearchTimeoutError. */
   deadline: number;

@@ -25,7 +25,8 @@ function parseField(query: string, field: string, options?: ParseOptions) {
     if (!(error instanceof QuerySyntaxError)) throw error;
     throw new InvalidInsightInputError(`${field}: ${error.message}`, {
       field,
-      query,
+      query: query.length > 200 ? `${query.slice(0, 200)}…` : query,
+      refusal: error.code,
       position: error.position,
       reason: error.reason,
       ...(error.hint ? { hint: error.hint } : {}),
@@ -33,17 +34,9 @@ function parseField(query: string, field: string, options?: ParseOptions) {
   }
 }
 
+/** A capture-group series is parsed as one (a regexp with a group); the parser says what is wrong. */
 function checkCaptureFlag(query: string, field: string, wantsCaptures: boolean): void {
-  const parsed = parseField(query, field);
-  if (wantsCaptures && parsed.captureGroups === 0) {
-    throw new InvalidInsightInputError(
-      `${field}: a capture-group series needs a regexp with a capturing group, such as /version (\\d+)/`,
-      {
-        field,
-        query,
-      },
-    );
-  }
+  parseField(query, field, { capture: wantsCaptures });
 }
 
 // Inputs arrive as GraphQL gives them (camelCase). Shapes the SQL functions check themselves

@@ -9,13 +9,15 @@ const LOCK_NAMESPACE = 7263;
 
 export interface BackfillToPlan {
   state: string;
+  /** insight_series.id */
+  series_id: number;
   query: string;
   generated_from_capture_groups: boolean;
 }
 
 export async function backfillToPlan(db: Queryable, backfillId: number): Promise<BackfillToPlan | undefined> {
   const { rows } = await db.query<BackfillToPlan>(
-    `select b.state, s.query, s.generated_from_capture_groups
+    `select b.state, s.id as series_id, s.query, s.generated_from_capture_groups
        from insight_series_backfill b join insight_series s on s.id = b.series_id where b.id = $1`,
     [backfillId],
   );

@@ -43,8 +43,9 @@ once; a running worker records them.
 Options:
   --title T             title of the insight (required)
   --series 'LABEL=QUERY'  a series; repeat for more (up to 20). Without "LABEL=", the query is the label.
-                        A regexp with a capture group makes one series per captured value
-                        (use (?:...) for grouping without capturing).
+                        The query language is Sourcegraph's (docs/query-language.md).
+  --capture-series 'LABEL=QUERY'  a capture-group series ("detect and track"): the query is a regexp
+                        and each value of its first group becomes a line, e.g. 'version (\\d+)\\.'
   --stroke COLOR        colour of the series at the same position (default: a palette)
   --repos A,B           these repositories (by name)
   --repo-criteria Q     repositories matching Q, re-evaluated as repositories are added
@@ -66,7 +67,7 @@ Examples:
   code-insights insight create --title 'TODOs' --series 'TODOs=TODO' --interval 1w
   code-insights insight create --title 'Lodash imports' \\
     --series "imports=patterntype:regexp import.*from 'lodash'" --repo-criteria 'repo:^acme/' --interval 1m
-  code-insights insight create --title 'Versions' --series '/"version": "(\\d+)\\./' --repos acme/api --json
+  code-insights insight create --title 'Versions' --capture-series '"version": "(\\d+)\\.' --repos acme/api --json
   code-insights insight delete 7 --expected-etag 3f2a9c1d0b8e4f6a7c5d2e1b0a9f8e7d`;
 
 export const insight: Command = {
@@ -86,6 +87,7 @@ export const insight: Command = {
         ...CONFIG_FLAGS,
         title: { type: 'string' },
         series: { type: 'string', multiple: true },
+        'capture-series': { type: 'string', multiple: true },
         stroke: { type: 'string', multiple: true },
         repos: { type: 'string' },
         'repo-criteria': { type: 'string' },
@@ -104,22 +106,25 @@ export const insight: Command = {
       );
     const title = values.title as string | undefined;
     if (!title?.trim()) throw new UsageError('--title is required');
-    const seriesArgs = (values.series as unknown as string[] | undefined) ?? [];
-    if (!seriesArgs.length) throw new UsageError('at least one --series is required');
+    const seriesArgs = [
+      ...((values.series as unknown as string[] | undefined) ?? []).map((arg) => ({ arg, capture: false })),
+      ...((values['capture-series'] as unknown as string[] | undefined) ?? []).map((arg) => ({ arg, capture: true })),
+    ];
+    if (!seriesArgs.length) throw new UsageError('at least one --series or --capture-series is required');
     const strokes = (values.stroke as unknown as string[] | undefined) ?? [];
     if (values.repos && values['repo-criteria']) throw new UsageError('give --repos or --repo-criteria, not both');
 
-    const series = seriesArgs.map((arg, index) => {
+    const series = seriesArgs.map(({ arg, capture }, index) => {
       const split = arg.indexOf('=');
       const [label, query] =
         split > 0 ? [arg.slice(0, split).trim(), arg.slice(split + 1).trim()] : [undefined, arg.trim()];
       try {
-        const parsed = parseQuery(query);
+        parseQuery(query, { capture });
         return {
           query,
           label: label ?? query,
           stroke: strokes[index] ?? PALETTE[index % PALETTE.length],
-          capture_groups: parsed.captureGroups > 0,
+          capture_groups: capture,
         };
       } catch (error) {
         throw new UsageError(`series ${index + 1} (${JSON.stringify(query)}): ${errorMessage(error)}`);

@@ -1,69 +1,92 @@
-// Languages known to `lang:` filters, by file extension or exact file name. Names are matched
-// case-insensitively; aliases map to the same language.
+// Languages for `lang:` from GitHub Linguist's data (the `linguist-languages` package), as
+// Sourcegraph's go-enry uses it: a name or alias, case-insensitive, selects the files whose
+// extension or file name Linguist lists for that language. An extension several languages share
+// (`.h`: C, C++, Objective-C) belongs to each of them, as in Sourcegraph.
+import * as linguist from 'linguist-languages';
+
 export interface Language {
+  /** Linguist's name, e.g. `C++`. */
   name: string;
+  /** Lower-case names that select it: the name, its aliases, the name with `-` for spaces. */
   aliases: string[];
+  /** Lower-case extensions with their dot, e.g. `.go`. */
   extensions: string[];
-  filenames?: string[];
+  /** Exact file names, e.g. `Makefile` (compared case-insensitively). */
+  filenames: string[];
+  type: string;
 }
 
-export const LANGUAGES: Language[] = [
-  { name: 'go', aliases: ['golang'], extensions: ['go'] },
-  { name: 'typescript', aliases: ['ts'], extensions: ['ts', 'tsx', 'mts', 'cts'] },
-  { name: 'javascript', aliases: ['js'], extensions: ['js', 'jsx', 'mjs', 'cjs'] },
-  { name: 'python', aliases: ['py'], extensions: ['py', 'pyi'] },
-  { name: 'java', aliases: [], extensions: ['java'] },
-  { name: 'kotlin', aliases: ['kt'], extensions: ['kt', 'kts'] },
-  { name: 'rust', aliases: ['rs'], extensions: ['rs'] },
-  { name: 'c', aliases: [], extensions: ['c', 'h'] },
-  { name: 'c++', aliases: ['cpp', 'cplusplus'], extensions: ['cpp', 'cc', 'cxx', 'hpp', 'hh', 'hxx'] },
-  { name: 'c#', aliases: ['csharp', 'cs'], extensions: ['cs'] },
-  { name: 'ruby', aliases: ['rb'], extensions: ['rb'], filenames: ['Gemfile', 'Rakefile'] },
-  { name: 'php', aliases: [], extensions: ['php'] },
-  { name: 'swift', aliases: [], extensions: ['swift'] },
-  { name: 'scala', aliases: [], extensions: ['scala'] },
-  { name: 'shell', aliases: ['sh', 'bash'], extensions: ['sh', 'bash', 'zsh'] },
-  { name: 'sql', aliases: [], extensions: ['sql'] },
-  { name: 'html', aliases: [], extensions: ['html', 'htm'] },
-  { name: 'css', aliases: [], extensions: ['css'] },
-  { name: 'scss', aliases: [], extensions: ['scss'] },
-  { name: 'json', aliases: [], extensions: ['json'] },
-  { name: 'yaml', aliases: ['yml'], extensions: ['yaml', 'yml'] },
-  { name: 'markdown', aliases: ['md'], extensions: ['md', 'markdown'] },
-  { name: 'toml', aliases: [], extensions: ['toml'] },
-  { name: 'xml', aliases: [], extensions: ['xml'] },
-  { name: 'text', aliases: ['txt'], extensions: ['txt'] },
-  { name: 'dockerfile', aliases: ['docker'], extensions: ['dockerfile'], filenames: ['Dockerfile'] },
-  { name: 'makefile', aliases: ['make'], extensions: ['mk'], filenames: ['Makefile', 'GNUmakefile'] },
-];
+interface LinguistEntry {
+  name: string;
+  type: string;
+  aliases?: readonly string[];
+  extensions?: readonly string[];
+  filenames?: readonly string[];
+  /** Set on a language that is a flavour of another (`TSX` of `TypeScript`). */
+  group?: string;
+}
 
-const byName = new Map<string, Language>();
-for (const language of LANGUAGES) for (const name of [language.name, ...language.aliases]) byName.set(name, language);
+const LANGUAGES: Language[] = Object.values(linguist as unknown as Record<string, LinguistEntry>).map((entry) => ({
+  name: entry.name,
+  aliases: [
+    ...new Set([entry.name.toLowerCase(), entry.name.toLowerCase().replace(/ /g, '-'), ...(entry.aliases ?? [])]),
+  ],
+  extensions: [...new Set((entry.extensions ?? []).map((extension) => extension.toLowerCase()))],
+  filenames: [...new Set((entry.filenames ?? []).map((filename) => filename.toLowerCase()))],
+  type: entry.type,
+}));
 
+const byAlias = new Map<string, Language>();
+for (const language of LANGUAGES)
+  for (const alias of language.aliases) if (!byAlias.has(alias)) byAlias.set(alias, language);
+
+/** The language a `lang:` value names (case-insensitive), if Linguist knows it. */
 export function findLanguage(name: string): Language | undefined {
-  return byName.get(name.toLowerCase());
+  return byAlias.get(name.toLowerCase());
 }
 
-export const languageNames = (): string[] => [...byName.keys()];
+/** Every name and alias `lang:` accepts, for suggestions. */
+export const languageNames = (): string[] => [...byAlias.keys()];
 
-/** Whether a path (its base name) is written in the language. */
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1).toLowerCase();
+}
+
+/** Whether a path is a file of the language: its file name or extension is one Linguist lists. */
 export function pathIsInLanguage(path: string, language: Language): boolean {
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  if (language.filenames?.includes(base)) return true;
-  const dot = base.lastIndexOf('.');
-  return dot > 0 && language.extensions.includes(base.slice(dot + 1).toLowerCase());
+  const base = baseName(path);
+  if (language.filenames.includes(base)) return true;
+  return language.extensions.some((extension) => base.length > extension.length && base.endsWith(extension));
 }
 
-const byExtension = new Map<string, Language>();
+// For statistics one language per path: a file name first, then the language that has the
+// extension as an alias (`.md`: Markdown), then whose first (primary) extension it is, then the
+// first programming language listing it.
 const byFilename = new Map<string, Language>();
-for (const language of LANGUAGES) {
-  for (const extension of language.extensions) if (!byExtension.has(extension)) byExtension.set(extension, language);
-  for (const filename of language.filenames ?? []) if (!byFilename.has(filename)) byFilename.set(filename, language);
+const byExtension = new Map<string, Language>();
+const ranked = [...LANGUAGES].sort((a, b) => Number(b.type === 'programming') - Number(a.type === 'programming'));
+for (const language of LANGUAGES)
+  for (const extension of language.extensions)
+    if (language.aliases.includes(extension.slice(1)) && !byExtension.has(extension))
+      byExtension.set(extension, language);
+for (const language of ranked) {
+  for (const filename of language.filenames) if (!byFilename.has(filename)) byFilename.set(filename, language);
+  const [primary] = language.extensions;
+  if (primary && !byExtension.has(primary)) byExtension.set(primary, language);
 }
+for (const language of ranked)
+  for (const extension of language.extensions) if (!byExtension.has(extension)) byExtension.set(extension, language);
 
-/** The language a path is written in (by exact file name, then extension), if it is one we know. */
+/** The one language a path is counted under in statistics, if Linguist knows it. */
 export function languageOfPath(path: string): Language | undefined {
-  const base = path.slice(path.lastIndexOf('/') + 1);
+  const base = baseName(path);
+  const named = byFilename.get(base);
+  if (named) return named;
   const dot = base.lastIndexOf('.');
-  return byFilename.get(base) ?? (dot > 0 ? byExtension.get(base.slice(dot + 1).toLowerCase()) : undefined);
+  // The longest extension first: `.d.ts` before `.ts`.
+  for (let at = base.indexOf('.', 1); at > 0 && at <= dot; at = base.indexOf('.', at + 1)) {
+    const language = byExtension.get(base.slice(at));
+    if (language) return language;
+  }
+  return undefined;
 }

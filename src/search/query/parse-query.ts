@@ -1,45 +1,119 @@
-// The query language: a documented subset of Sourcegraph's syntax (docs/query-language.md),
-// parsed into a typed AST. Anything it does not understand is an error with a position, never a
-// silent zero.
+// The query language: Sourcegraph's search syntax with the meaning Sourcegraph gives it in
+// search-powered insights (docs/query-language.md), parsed into a plain JSON plan. The plan is what
+// every path stores and counts with (src/store/series-query-plans.ts); anything the language cannot
+// count exactly is refused with a code, a position and, where it can be expressed, how.
 import { findLanguage, languageNames } from './languages.ts';
+import { QuerySyntaxError } from './query-error.ts';
+import { compileRe2, quoteRe2, Re2SyntaxError } from '../regexp/re2.ts';
+import { scanQuery, type Token } from './scan-query.ts';
+import { closest } from './suggest.ts';
+
+export { QuerySyntaxError } from './query-error.ts';
+
+/** Bump when the plan's shape or meaning changes: stored plans of older versions are parsed again. */
+export const PARSER_VERSION = 2;
+/** Queries longer than this are refused before any parsing. */
+export const MAX_QUERY_LENGTH = 4096;
+
+/** A pattern expression: RE2 terms combined as Sourcegraph combines them in one file. */
+export type PatternNode =
+  | {
+      kind: 'term';
+      /** The RE2 source to match (a literal is quoted). */
+      regexp: string;
+      /** The literal text, when the term is literal (the fast path). */
+      literal?: string;
+    }
+  | { kind: 'and'; children: PatternNode[] }
+  | { kind: 'or'; children: PatternNode[] }
+  | { kind: 'not'; child: PatternNode };
+
+export interface RepoPredicate {
+  negated: boolean;
+  /** repo:has.file(path:…) / repo:has.path(…): some file's path matches (RE2, case-insensitive). */
+  path?: string;
+  /** repo:has.file(content:…) / repo:has.content(…): some file's content matches. */
+  content?: string;
+  /** repo:has.commit.after(…): the commit searched is no older (ISO 8601 time). */
+  commitAfter?: string;
+}
+
+export type PatternType = 'literal' | 'regexp' | 'standard' | 'keyword';
 
 export interface SearchQuery {
   /** The query as written. */
   source: string;
-  /** What to look for; '' only for path queries that filter by file: alone. */
-  pattern: string;
-  patternType: 'literal' | 'regexp';
+  version: number;
+  /** How the pattern was read. */
+  patternType: PatternType;
+  /** What to look for; null for path or file counts that filter by file:/lang: alone. */
+  pattern: PatternNode | null;
   caseSensitive: boolean;
   /** content: count matches in file contents; path: count files whose path matches. */
   target: 'content' | 'path';
-  /** match: count every occurrence; file: count files with at least one. */
-  select: 'match' | 'file';
+  /** match: every occurrence; file: files with a match; repo: repositories with a match. */
+  select: 'match' | 'file' | 'repo';
+  /** RE2 patterns on repository names, case-insensitive: every include must match, no exclude. */
   repoInclude: string[];
   repoExclude: string[];
+  repoPredicates: RepoPredicate[];
+  /** RE2 patterns on paths (case-insensitive unless case:yes). */
   fileInclude: string[];
   fileExclude: string[];
-  /** Canonical language names (see languages.ts). */
+  /** Linguist language names. */
   langInclude: string[];
   langExclude: string[];
-  /** Number of capturing groups in a regexp pattern (0 for literals). */
+  /** file:has.content(…): only files whose content matches (or, negated, does not). */
+  fileContentInclude: string[];
+  fileContentExclude: string[];
+  /** Capturing groups of the pattern, for a capture-group series (0 otherwise). */
   captureGroups: number;
+  /** timeout:…, in seconds (the server's own limit still applies). */
+  timeoutSeconds?: number;
 }
 
-/** A malformed query; `position` is the 0-based character offset of the problem. */
-export class QuerySyntaxError extends Error {
-  readonly position: number;
-  readonly reason: string;
-  readonly hint?: string;
-  constructor(reason: string, position: number, hint?: string) {
-    super(`${reason} at ${position}${hint ? `; ${hint}` : ''}`);
-    this.name = 'QuerySyntaxError';
-    this.reason = reason;
-    this.position = position;
-    this.hint = hint;
-  }
+export interface ParseOptions {
+  /** Repository criteria: only repo:/-repo: filters, no pattern. */
+  criteriaOnly?: boolean;
+  /** A capture-group series ("detect and track"): the query is a regexp; its first group is the value. */
+  capture?: boolean;
 }
 
-type FilterName = 'repo' | 'file' | 'lang' | 'case' | 'patterntype' | 'count' | 'type' | 'select';
+/**
+ * How each pattern type reads a query (Sourcegraph's parser.go and transformer.go): whether quotes
+ * delimit a literal or are characters, whether `/…/` is a regexp, what a bare word is, and how
+ * adjacent pattern words combine (joined by a space; `.*?` in regexp mode; and-ed in keyword mode).
+ */
+const MODES: Record<
+  PatternType,
+  { quotesDelimit: boolean; slashesDelimit: boolean; words: 'literal' | 'regexp'; join: 'space' | 'fuzzy' | 'and' }
+> = {
+  literal: { quotesDelimit: false, slashesDelimit: false, words: 'literal', join: 'space' },
+  standard: { quotesDelimit: false, slashesDelimit: true, words: 'literal', join: 'space' },
+  regexp: { quotesDelimit: true, slashesDelimit: true, words: 'regexp', join: 'fuzzy' },
+  keyword: { quotesDelimit: true, slashesDelimit: true, words: 'literal', join: 'and' },
+};
+/**
+ * Without patterntype: a query is literal, as Sourcegraph's insights read it, with one addition the
+ * product asks for: `/…/` is a regexp (Sourcegraph's standard mode). Quotes stay ordinary characters.
+ */
+const DEFAULT_PATTERN_TYPE: PatternType = 'standard';
+
+type FilterName =
+  | 'repo'
+  | 'file'
+  | 'lang'
+  | 'case'
+  | 'patterntype'
+  | 'count'
+  | 'type'
+  | 'select'
+  | 'fork'
+  | 'archived'
+  | 'visibility'
+  | 'timeout'
+  | 'context'
+  | 'repohasfile';
 
 const FILTER_ALIASES: Record<string, FilterName> = {
   repo: 'repo',
@@ -55,322 +129,756 @@ const FILTER_ALIASES: Record<string, FilterName> = {
   count: 'count',
   type: 'type',
   select: 'select',
+  fork: 'fork',
+  archived: 'archived',
+  visibility: 'visibility',
+  timeout: 'timeout',
+  context: 'context',
+  repohasfile: 'repohasfile',
 };
-const NEGATABLE = new Set<FilterName>(['repo', 'file', 'lang']);
-/** Filters Sourcegraph has that we do not support: named in the error rather than "unknown". */
-const UNSUPPORTED_FILTERS = new Set([
-  'context',
-  'fork',
-  'archived',
-  'visibility',
-  'rev',
-  'revision',
-  'repohasfile',
-  'author',
-  'before',
-  'after',
-  'message',
-  'msg',
-  'timeout',
-  'content',
-]);
+const NEGATABLE = new Set<FilterName>(['repo', 'file', 'lang', 'repohasfile']);
+/** Sourcegraph filters this engine does not count, each named in its refusal. */
+const UNSUPPORTED_FILTERS: Record<string, string> = {
+  rev: 'revisions other than the default branch are not searched',
+  revision: 'revisions other than the default branch are not searched',
+  author: 'author: belongs to commit and diff searches, which insights do not count yet',
+  committer: 'committer: belongs to commit and diff searches, which insights do not count yet',
+  before: 'before: belongs to commit and diff searches; the insight samples history itself',
+  after: 'after: belongs to commit and diff searches; the insight samples history itself',
+  until: 'until: belongs to commit and diff searches; the insight samples history itself',
+  since: 'since: belongs to commit and diff searches; the insight samples history itself',
+  message: 'message: belongs to commit searches, which insights do not count yet',
+  msg: 'msg: belongs to commit searches, which insights do not count yet',
+  content: 'content: is not supported',
+  repogroup: 'repogroup: was removed from Sourcegraph; use repo: filters or repository criteria',
+  stable: 'stable: is not supported',
+};
 
-interface Token {
-  kind: 'filter' | 'pattern';
-  start: number;
-  /** filter */
-  negated?: boolean;
-  key?: string;
-  value?: string;
-  valueStart?: number;
-  /** pattern */
-  text?: string;
-  /** a "quoted" literal or a /delimited/ regexp */
-  quoted?: boolean;
-  delimitedRegexp?: boolean;
+const COUNT_HINT = 'series count file contents and paths; commit, diff and symbol series are not supported yet';
+
+function regexpError(error: unknown, what: string, at: number): never {
+  if (error instanceof Re2SyntaxError)
+    throw new QuerySyntaxError(
+      'invalid-regexp',
+      `invalid regular expression in ${what}: ${error.reason}`,
+      at + error.offset,
+      error.hint,
+    );
+  throw error;
 }
 
-/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-/** Reads a "quoted" string starting at `start` (the quote); returns its value and the index after it. */
-function readQuoted(input: string, start: number): { value: string; end: number } {
-  const quote = input[start]!;
-  let value = '';
-  for (let i = start + 1; i < input.length; i++) {
-    const char = input[i]!;
-    if (char === '\\' && i + 1 < input.length) {
-      const next = input[++i]!;
-      value += next === quote || next === '\\' ? next : `\\${next}`;
-    } else if (char === quote) {
-      return { value, end: i + 1 };
-    } else {
-      value += char;
-    }
-  }
-  throw new QuerySyntaxError(`unterminated quoted string`, start);
-}
-
-/** Reads a /delimited/ regexp starting at `start`; the closing slash is the first unescaped one. */
-function readDelimited(input: string, start: number): { value: string; end: number } | undefined {
-  for (let i = start + 1; i < input.length; i++) {
-    if (input[i] === '\\') i++;
-    else if (input[i] === '/') {
-      const after = input[i + 1];
-      if (after === undefined || /\s/.test(after)) return { value: input.slice(start + 1, i), end: i + 1 };
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
-/**
- * Splits the query into filters and pattern terms. With patterntype:regexp anywhere in the query,
- * quotes in pattern terms are ordinary characters (so `"version": "(\d+)` works as written).
- */
-function tokenize(input: string): Token[] {
-  const tokens: Token[] = [];
-  const quotesArePatternSyntax = !/(^|\s)patterntype:regexp?(\s|$)/i.test(input);
-  let i = 0;
-  while (i < input.length) {
-    if (/\s/.test(input[i]!)) {
-      i++;
-      continue;
-    }
-    const start = i;
-    if (quotesArePatternSyntax && (input[i] === '"' || input[i] === "'")) {
-      const { value, end } = readQuoted(input, i);
-      tokens.push({ kind: 'pattern', start, text: value, quoted: true });
-      i = end;
-      continue;
-    }
-    if (input[i] === '/') {
-      const delimited = readDelimited(input, i);
-      if (delimited) {
-        tokens.push({ kind: 'pattern', start, text: delimited.value, delimitedRegexp: true });
-        i = delimited.end;
-        continue;
-      }
-    }
-    const filter = input.slice(i).match(/^(-?)([a-zA-Z]+):/);
-    if (filter) {
-      const [whole, minus, key] = filter as unknown as [string, string, string];
-      const valueStart = i + whole.length;
-      let value: string;
-      let end: number;
-      if (input[valueStart] === '"' || input[valueStart] === "'") {
-        ({ value, end } = readQuoted(input, valueStart));
-      } else {
-        end = valueStart;
-        while (end < input.length && !/\s/.test(input[end]!)) end++;
-        value = input.slice(valueStart, end);
-      }
-      const known = FILTER_ALIASES[key.toLowerCase()];
-      // `TODO:` (a word and a colon, nothing after) is a pattern, not a filter.
-      if (known || value !== '') {
-        tokens.push({ kind: 'filter', start, negated: minus === '-', key: key.toLowerCase(), value, valueStart });
-        i = end;
-        continue;
-      }
-    }
-    let end = i;
-    while (end < input.length && !/\s/.test(input[end]!)) end++;
-    tokens.push({ kind: 'pattern', start, text: input.slice(i, end) });
-    i = end;
-  }
-  return tokens;
-}
-
-function checkRegexp(source: string, flags: string, position: number, what: string): RegExp {
+/** Checks an RE2 pattern and returns its capturing group count. */
+function checkRegexp(source: string, caseSensitive: boolean, at: number, what: string): number {
   try {
-    return new RegExp(source, flags);
+    return compileRe2(source, { caseInsensitive: !caseSensitive, multiline: true }).groupCount;
   } catch (error) {
-    const detail = (error as Error).message.replace(/^Invalid regular expression: /, '');
-    throw new QuerySyntaxError(`invalid regular expression in ${what}: ${detail}`, position);
+    return regexpError(error, what, at);
   }
 }
 
-export interface ParseOptions {
-  /** Repository criteria: only repo:/-repo: filters, no pattern. */
-  criteriaOnly?: boolean;
-}
-
-export function parseQuery(input: string, options: ParseOptions = {}): SearchQuery {
-  const tokens = tokenize(input);
-  const query: SearchQuery = {
-    source: input,
-    pattern: '',
-    patternType: 'literal',
+function emptyQuery(source: string, patternType: PatternType): SearchQuery {
+  return {
+    source,
+    version: PARSER_VERSION,
+    patternType,
+    pattern: null,
     caseSensitive: false,
     target: 'content',
     select: 'match',
     repoInclude: [],
     repoExclude: [],
+    repoPredicates: [],
     fileInclude: [],
     fileExclude: [],
     langInclude: [],
     langExclude: [],
+    fileContentInclude: [],
+    fileContentExclude: [],
     captureGroups: 0,
   };
-  const seen = new Map<FilterName, number>();
-  const patternTokens: Token[] = [];
+}
 
-  for (const token of tokens) {
-    if (token.kind === 'pattern') {
-      if (!token.quoted && !token.delimitedRegexp && /^(AND|OR|NOT)$/.test(token.text!)) {
-        throw new QuerySyntaxError(
-          `boolean operator ${token.text} is not supported`,
-          token.start,
-          'quote it to search for the word',
-        );
-      }
-      patternTokens.push(token);
+/** The pattern type the query asks for, read before scanning (it decides what quotes mean). */
+function requestedPatternType(input: string): { type: PatternType | 'structural'; at: number } | undefined {
+  const match = /(?:^|[\s(])patterntype:("?)([a-z]*)\1(?=$|[\s)])/i.exec(input);
+  if (!match) return undefined;
+  const at = match.index + match[0].indexOf(':') + 1;
+  const value = match[2]!.toLowerCase();
+  if (value === 'regexp' || value === 'regex') return { type: 'regexp', at };
+  if (value === 'literal' || value === 'standard' || value === 'keyword' || value === 'structural')
+    return { type: value, at };
+  throw new QuerySyntaxError(
+    'invalid-value',
+    `patterntype: must be literal, standard, keyword or regexp, not \`${match[2]}\``,
+    at,
+  );
+}
+
+interface Parser {
+  input: string;
+  tokens: Token[];
+  next: number;
+  query: SearchQuery;
+  mode: (typeof MODES)[PatternType];
+  options: ParseOptions;
+  seen: Map<FilterName, number>;
+  depth: number;
+}
+
+const MAX_GROUP_DEPTH = 64;
+
+export function parseQuery(input: string, options: ParseOptions = {}): SearchQuery {
+  if (input.length > MAX_QUERY_LENGTH)
+    throw new QuerySyntaxError(
+      'too-long',
+      `the query is ${input.length} characters long; the limit is ${MAX_QUERY_LENGTH}`,
+      MAX_QUERY_LENGTH,
+    );
+  const nul = input.indexOf('\0');
+  if (nul >= 0) throw new QuerySyntaxError('syntax', 'the query contains a NUL character', nul);
+
+  const requested = requestedPatternType(input);
+  if (requested?.type === 'structural')
+    throw new QuerySyntaxError(
+      'unsupported-patterntype',
+      'structural search is not supported',
+      requested.at,
+      'use patterntype:regexp with an RE2 regexp',
+    );
+  const patternType: PatternType = options.capture ? 'regexp' : (requested?.type ?? DEFAULT_PATTERN_TYPE);
+  const mode = MODES[patternType];
+  const scan = { quotesDelimit: mode.quotesDelimit, slashesDelimit: mode.slashesDelimit };
+  let tokens = scanQuery(input, { ...scan, groups: true });
+  if (!tokens.some((token) => token.kind === 'operator')) tokens = scanQuery(input, { ...scan, groups: false });
+  if (options.capture) checkCaptureQuery(tokens, requested);
+  checkFilterPositions(tokens);
+
+  const parser: Parser = {
+    input,
+    tokens,
+    next: 0,
+    query: emptyQuery(input, patternType),
+    mode,
+    options,
+    seen: new Map(),
+    depth: 0,
+  };
+  const pattern = parseOr(parser);
+  const stray = tokens[parser.next];
+  if (stray) throw new QuerySyntaxError('syntax', 'unbalanced parentheses: `)` closes nothing', stray.start);
+  return finish(parser, pattern, input);
+}
+
+// Grammar (Sourcegraph's precedence): or < and < not; adjacent pattern words are one pattern
+// (joined by a space) except in keyword mode, where they are and-ed; filters stand at the top level.
+function parseOr(parser: Parser): PatternNode | null {
+  const children: PatternNode[] = [];
+  let operatorAt = -1;
+  for (;;) {
+    const child = parseAnd(parser);
+    const token = parser.tokens[parser.next];
+    if (child) children.push(child);
+    else if (operatorAt >= 0)
+      throw new QuerySyntaxError('syntax', '`or` needs a pattern on both sides', operatorAt, 'quote it, or use /or/');
+    if (token?.kind === 'operator' && token.operator === 'or') {
+      if (!child) throw new QuerySyntaxError('syntax', '`or` needs a pattern on both sides', token.start);
+      operatorAt = token.start;
+      parser.next++;
       continue;
     }
-    const key = token.key!;
-    const name = FILTER_ALIASES[key];
-    if (!name) {
-      if (UNSUPPORTED_FILTERS.has(key)) throw new QuerySyntaxError(`filter \`${key}:\` is not supported`, token.start);
-      const suggestion = closest(
-        key,
-        Object.keys(FILTER_ALIASES).filter((k) => k.length > 1),
-      );
-      throw new QuerySyntaxError(
-        `unknown filter \`${key}:\``,
-        token.start,
-        suggestion ? `did you mean \`${suggestion}:\`?` : 'quote the pattern to search for it literally',
-      );
+    break;
+  }
+  return children.length === 0 ? null : children.length === 1 ? children[0]! : { kind: 'or', children };
+}
+
+function parseAnd(parser: Parser): PatternNode | null {
+  const children: PatternNode[] = [];
+  let sequence = parseSequence(parser);
+  children.push(...sequence.nodes);
+  for (let token = parser.tokens[parser.next]; token?.kind === 'operator' && token.operator === 'and';) {
+    if (!sequence.consumed) throw new QuerySyntaxError('syntax', '`and` needs a pattern on both sides', token.start);
+    parser.next++;
+    sequence = parseSequence(parser);
+    if (!sequence.consumed) throw new QuerySyntaxError('syntax', '`and` needs a pattern on both sides', token.start);
+    children.push(...sequence.nodes);
+    token = parser.tokens[parser.next];
+  }
+  return children.length === 0 ? null : children.length === 1 ? children[0]! : { kind: 'and', children };
+}
+
+/** Units up to an `and`, `or` or `)`: filters (recorded), words (joined), groups and negations. */
+function parseSequence(parser: Parser): { nodes: PatternNode[]; consumed: boolean } {
+  const nodes: PatternNode[] = [];
+  const first = parser.next;
+  let words: Array<Extract<Token, { kind: 'pattern' }>> = [];
+  const flushWords = () => {
+    if (words.length) nodes.push(...wordsToTerms(parser, words));
+    words = [];
+  };
+  for (;;) {
+    const token = parser.tokens[parser.next];
+    if (!token) break;
+    if (token.kind === 'operator' && token.operator !== 'not') break;
+    if (token.kind === 'paren' && !token.open) break;
+    parser.next++;
+    if (token.kind === 'filter') {
+      if (isPatternText(token)) words.push(asPattern(parser, token));
+      else applyFilter(parser, token);
+      continue;
     }
-    if (options.criteriaOnly && name !== 'repo') {
-      throw new QuerySyntaxError(
-        `repository criteria may only use repo: and -repo: filters, not \`${key}:\``,
-        token.start,
-      );
+    if (token.kind === 'pattern') {
+      words.push(token);
+      continue;
     }
-    if (token.negated && !NEGATABLE.has(name))
-      throw new QuerySyntaxError(`filter \`${key}:\` cannot be negated`, token.start);
-    const value = token.value!;
-    const at = token.valueStart!;
-    if (value === '') throw new QuerySyntaxError(`filter \`${key}:\` needs a value`, token.start);
-    if (!NEGATABLE.has(name)) {
-      if (seen.has(name)) throw new QuerySyntaxError(`filter \`${name}:\` is given twice`, token.start);
-      seen.set(name, token.start);
-    }
-    switch (name) {
-      case 'repo':
-      case 'file': {
-        checkRegexp(value, 'i', at, `${name}:`);
-        const list =
-          name === 'repo'
-            ? token.negated
-              ? query.repoExclude
-              : query.repoInclude
-            : token.negated
-              ? query.fileExclude
-              : query.fileInclude;
-        list.push(value);
-        break;
-      }
-      case 'lang': {
-        const language = findLanguage(value);
-        if (!language) {
-          const suggestion = closest(value, languageNames());
+    flushWords();
+    if (token.kind === 'operator') {
+      // not: the next unit (a word, a quoted or slashed pattern, or a group).
+      const target = parser.tokens[parser.next];
+      if (!target || target.kind === 'operator' || (target.kind === 'paren' && !target.open))
+        throw new QuerySyntaxError('syntax', '`not` needs a pattern after it', token.start);
+      parser.next++;
+      if (target.kind === 'filter') {
+        // `NOT file:x` is `-file:x`; `NOT -file:x` is refused, as in Sourcegraph.
+        if (target.negated)
           throw new QuerySyntaxError(
-            `unknown language \`${value}\``,
-            at,
-            suggestion ? `did you mean \`${suggestion}\`?` : undefined,
+            'syntax',
+            '`not` before a negated filter',
+            token.start,
+            'drop the `-` or the `not`',
           );
-        }
-        (token.negated ? query.langExclude : query.langInclude).push(language.name);
-        break;
+        applyFilter(parser, { ...target, negated: true });
+        continue;
       }
-      case 'case':
-        if (!/^(yes|no)$/i.test(value)) throw new QuerySyntaxError(`case: must be yes or no, not \`${value}\``, at);
-        query.caseSensitive = value.toLowerCase() === 'yes';
-        break;
-      case 'patterntype': {
-        const type = value.toLowerCase();
-        if (type === 'regexp' || type === 'regex') query.patternType = 'regexp';
-        else if (type === 'literal' || type === 'standard' || type === 'keyword') query.patternType = 'literal';
-        else if (type === 'structural') throw new QuerySyntaxError('structural search is not supported', at);
-        else throw new QuerySyntaxError(`patterntype: must be literal, regexp or standard, not \`${value}\``, at);
-        break;
-      }
-      case 'count':
-        if (!/^(all|\d+)$/i.test(value))
-          throw new QuerySyntaxError(`count: must be all or a number, not \`${value}\``, at);
-        break;
-      case 'type': {
-        const type = value.toLowerCase();
-        if (type === 'file') query.target = 'content';
-        else if (type === 'path') query.target = 'path';
-        else if (['diff', 'commit', 'symbol', 'repo'].includes(type))
-          throw new QuerySyntaxError(`type:${type} is not supported`, at);
-        else throw new QuerySyntaxError(`type: must be file or path, not \`${value}\``, at);
-        break;
-      }
-      case 'select': {
-        const select = value.toLowerCase();
-        if (select === 'file') query.select = 'file';
-        else if (select === 'content') query.select = 'match';
-        else throw new QuerySyntaxError(`select:${value} is not supported (select:file is)`, at);
-        break;
-      }
+      const child = target.kind === 'pattern' ? wordsToTerms(parser, [target])[0]! : parseGroup(parser, target.start);
+      if (!child) throw new QuerySyntaxError('syntax', '`not` needs a pattern after it', token.start);
+      nodes.push({ kind: 'not', child });
+      continue;
+    }
+    const group = parseGroup(parser, token.start);
+    if (group) nodes.push(group);
+  }
+  flushWords();
+  return { nodes, consumed: parser.next > first };
+}
+
+function parseGroup(parser: Parser, openedAt: number): PatternNode | null {
+  if (++parser.depth > MAX_GROUP_DEPTH)
+    throw new QuerySyntaxError('syntax', `parentheses nest deeper than ${MAX_GROUP_DEPTH}`, openedAt);
+  const filtersBefore = parser.seen.size;
+  const scopeBefore = scopeSize(parser.query);
+  const inner = parseOr(parser);
+  const close = parser.tokens[parser.next];
+  if (!close || close.kind !== 'paren' || close.open)
+    throw new QuerySyntaxError('syntax', 'unbalanced parentheses: `(` is never closed', openedAt);
+  parser.next++;
+  parser.depth--;
+  if (parser.seen.size !== filtersBefore || scopeSize(parser.query) !== scopeBefore)
+    throw new QuerySyntaxError(
+      'unsupported-boolean',
+      'filters inside parentheses are not supported',
+      openedAt,
+      'put filters outside the group, or make one series per alternative',
+    );
+  return inner;
+}
+
+function scopeSize(query: SearchQuery): number {
+  return (
+    query.repoInclude.length +
+    query.repoExclude.length +
+    query.repoPredicates.length +
+    query.fileInclude.length +
+    query.fileExclude.length +
+    query.langInclude.length +
+    query.langExclude.length +
+    query.fileContentInclude.length +
+    query.fileContentExclude.length
+  );
+}
+
+/**
+ * Sourcegraph's escapeParensHeuristic for regexp words: `()` is the literal text `()`, and a trailing
+ * unescaped `(` (as in `foo(`) is a literal parenthesis.
+ */
+function escapeParens(word: string): string {
+  let result = '';
+  for (let i = 0; i < word.length; i++) {
+    if (word[i] === '\\') {
+      result += word.slice(i, i + 2);
+      i++;
+    } else if (word.startsWith('()', i)) {
+      result += '\\(\\)';
+      i++;
+    } else if (word[i] === '(' && i === word.length - 1) {
+      result += '\\(';
+    } else {
+      result += word[i];
     }
   }
+  return result;
+}
 
-  if (options.criteriaOnly) {
-    if (patternTokens.length)
+type PatternToken = Extract<Token, { kind: 'pattern' }>;
+
+/** Adjacent pattern tokens as terms, combined the way the pattern type says (MODES). */
+function wordsToTerms(parser: Parser, words: PatternToken[]): PatternNode[] {
+  const { mode } = parser;
+  const term = (token: PatternToken): Extract<PatternNode, { kind: 'term' }> => {
+    if (token.form === 'slashed') return { kind: 'term', regexp: token.text };
+    if (token.form === 'quoted' || mode.words === 'literal')
+      return { kind: 'term', regexp: quoteRe2(token.text), literal: token.text };
+    return { kind: 'term', regexp: escapeParens(token.text) };
+  };
+  if (mode.join === 'and') return words.map(term);
+  if (mode.join === 'fuzzy') {
+    if (words.length === 1) return [term(words[0]!)];
+    return [{ kind: 'term', regexp: words.map((word) => `(?:${term(word).regexp})`).join('.*?') }];
+  }
+  // Literal and standard: runs of literal words are joined by a space; a /regexp/ stands alone and
+  // is and-ed with its neighbours (`/foo/ bar baz` is /foo/ and "bar baz").
+  const terms: PatternNode[] = [];
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length) {
+      const literal = run.join(' ');
+      terms.push({ kind: 'term', regexp: quoteRe2(literal), literal });
+    }
+    run = [];
+  };
+  for (const word of words) {
+    if (word.form === 'slashed') {
+      flush();
+      terms.push(term(word));
+    } else run.push(word.text);
+  }
+  flush();
+  return terms;
+}
+
+/** Sourcegraph's detect-and-track queries are regexps; a literal pattern type is refused, not ignored. */
+function checkCaptureQuery(tokens: Token[], requested: { type: PatternType | 'structural'; at: number } | undefined) {
+  if (requested && requested.type !== 'regexp')
+    throw new QuerySyntaxError(
+      'invalid-value',
+      `a capture-group series is a regexp; patterntype:${requested.type} does not apply`,
+      requested.at,
+      'leave patterntype: out',
+    );
+  const operator = tokens.find((token) => token.kind === 'operator');
+  if (operator)
+    throw new QuerySyntaxError(
+      'unsupported-boolean',
+      `a capture-group series takes one regexp, not \`${(operator as { operator: string }).operator}\``,
+      operator.start,
+      'write alternatives inside the regexp: (a|b)',
+    );
+}
+
+/**
+ * With `or`, Sourcegraph applies filters to the whole query only when they stand at its start or
+ * end (`repo:x a or b`); a filter between (`a repo:x or b`) scopes one side only. One series has one
+ * scope, so such a query is refused rather than read differently.
+ */
+function checkFilterPositions(tokens: Token[]): void {
+  if (!tokens.some((token) => token.kind === 'operator' && token.operator === 'or')) return;
+  const first = tokens.findIndex((token) => token.kind !== 'filter');
+  let last = tokens.length - 1;
+  while (last >= 0 && tokens[last]!.kind === 'filter') last--;
+  for (let i = first; i <= last; i++) {
+    const token = tokens[i]!;
+    if (token.kind === 'filter')
       throw new QuerySyntaxError(
+        'unsupported-boolean',
+        'with `or`, filters must stand at the start or the end of the query',
+        token.start,
+        'move it there to apply it to every alternative, or make one series per alternative',
+      );
+  }
+}
+
+/**
+ * A `name:value` whose name is no filter is pattern text in Sourcegraph (`color:#fff`, `http://x`).
+ * One that looks like a misspelt filter (`lnag:go`) is refused instead, with the suggestion, so a
+ * typo never silently becomes a search for the typo.
+ */
+function isPatternText(token: Extract<Token, { kind: 'filter' }>): boolean {
+  if (FILTER_ALIASES[token.field] || UNSUPPORTED_FILTERS[token.field]) return false;
+  return closest(token.field, FILTER_NAMES) === undefined;
+}
+
+const FILTER_NAMES = Object.keys(FILTER_ALIASES).filter((k) => k.length > 1);
+
+function asPattern(parser: Parser, token: Extract<Token, { kind: 'filter' }>): PatternToken {
+  return {
+    kind: 'pattern',
+    start: token.start,
+    end: token.end,
+    text: parser.input.slice(token.start, token.end),
+    form: 'word',
+  };
+}
+
+function once(parser: Parser, name: FilterName, token: Extract<Token, { kind: 'filter' }>): void {
+  if (parser.seen.has(name))
+    throw new QuerySyntaxError('invalid-value', `filter \`${name}:\` is given twice`, token.start);
+  parser.seen.set(name, token.start);
+}
+
+function yesNoOnly(value: string, at: number, name: string): 'yes' | 'no' | 'only' {
+  const lower = value.toLowerCase();
+  if (lower === 'yes' || lower === 'no' || lower === 'only') return lower;
+  if (lower === 'true') return 'yes';
+  if (lower === 'false') return 'no';
+  throw new QuerySyntaxError('invalid-value', `${name}: must be yes, no or only, not \`${value}\``, at);
+}
+
+/** The argument of a predicate such as `has.file(...)`, or undefined when the value is not one. */
+function predicateArgument(value: string, name: string): string | undefined {
+  const prefix = `${name}(`;
+  if (!value.toLowerCase().startsWith(prefix) || !value.endsWith(')')) return undefined;
+  return value.slice(prefix.length, -1);
+}
+
+/** `path:X content:Y` inside repo:has.file(…), or a bare path. */
+function fileArguments(argument: string, at: number): { path?: string; content?: string } {
+  const result: { path?: string; content?: string } = {};
+  const pattern = /\s*(?:(path|content):)?("(?:[^"\\]|\\.)*"|\S+)\s*/y;
+  let consumed = 0;
+  while (consumed < argument.length) {
+    pattern.lastIndex = consumed;
+    const match = pattern.exec(argument);
+    if (!match) break;
+    consumed = pattern.lastIndex;
+    const key = (match[1] ?? 'path') as 'path' | 'content';
+    const raw = match[2]!;
+    const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(["\\])/g, '$1') : raw;
+    if (result[key] !== undefined) throw new QuerySyntaxError('invalid-value', `repo:has.file() takes one ${key}:`, at);
+    result[key] = value;
+  }
+  if (result.path === undefined && result.content === undefined)
+    throw new QuerySyntaxError('invalid-value', 'repo:has.file() needs path: or content:', at);
+  return result;
+}
+
+function repoFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>): void {
+  const { query } = parser;
+  const value = token.value;
+  const at = token.valueStart;
+  const negated = token.negated;
+  const predicate = (path?: string, content?: string, commitAfter?: string) => {
+    if (path !== undefined) checkRegexp(path, false, at, 'the predicate');
+    if (content !== undefined) checkRegexp(content, false, at, 'the predicate');
+    query.repoPredicates.push({
+      negated,
+      ...(path !== undefined ? { path } : {}),
+      ...(content !== undefined ? { content } : {}),
+      ...(commitAfter !== undefined ? { commitAfter } : {}),
+    });
+  };
+  if (/^(has|contains)\./i.test(value)) {
+    const file = predicateArgument(value, 'has.file') ?? predicateArgument(value, 'contains.file');
+    if (file !== undefined) {
+      const { path, content } = fileArguments(file, at);
+      return predicate(path, content);
+    }
+    const path = predicateArgument(value, 'has.path');
+    if (path !== undefined) return predicate(path);
+    const content = predicateArgument(value, 'has.content') ?? predicateArgument(value, 'contains.content');
+    if (content !== undefined) return predicate(undefined, content);
+    const after = predicateArgument(value, 'has.commit.after') ?? predicateArgument(value, 'contains.commit.after');
+    if (after !== undefined) {
+      if (negated)
+        throw new QuerySyntaxError('invalid-value', 'repo:has.commit.after() cannot be negated', token.start);
+      return predicate(undefined, undefined, relativeTime(after, at));
+    }
+    const name = value.slice(0, value.indexOf('(') >= 0 ? value.indexOf('(') : undefined);
+    if (/^has\.(description|topic|meta|key|tag)$/i.test(name))
+      throw new QuerySyntaxError(
+        'unsupported-filter',
+        `repo:${name}() is not supported: repositories here carry no code-host metadata`,
+        at,
+      );
+    throw new QuerySyntaxError(
+      'invalid-value',
+      `unknown repository predicate \`${name}\``,
+      at,
+      'use has.file(), has.path(), has.content() or has.commit.after()',
+    );
+  }
+  checkRegexp(value, false, at, 'repo:');
+  (negated ? query.repoExclude : query.repoInclude).push(value);
+}
+
+/** has.commit.after's argument: a date or Sourcegraph's relative forms (`1 month ago`, `last week`). */
+function relativeTime(value: string, at: number): string {
+  const text = value.trim().replace(/^["']|["']$/g, '');
+  const relative = /^(\d+)\s+(second|minute|hour|day|week|month|year)s?\s+ago$/i.exec(text);
+  const last = /^last\s+(day|week|month|year)$/i.exec(text);
+  if (relative || last) {
+    const amount = relative ? Number(relative[1]) : 1;
+    const unit = (relative ? relative[2]! : last![1]!).toLowerCase();
+    const date = new Date();
+    if (unit === 'year') date.setUTCFullYear(date.getUTCFullYear() - amount);
+    else if (unit === 'month') date.setUTCMonth(date.getUTCMonth() - amount);
+    else {
+      const seconds = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 }[unit]!;
+      date.setTime(date.getTime() - amount * seconds * 1000);
+    }
+    return date.toISOString();
+  }
+  const parsed = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(parsed))
+    throw new QuerySyntaxError(
+      'invalid-value',
+      `repo:has.commit.after() needs a date (YYYY-MM-DD) or a time like \`1 month ago\`, not \`${text}\``,
+      at,
+    );
+  return new Date(parsed).toISOString();
+}
+
+function applyFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>): void {
+  const { query, options } = parser;
+  const field = token.field;
+  const name = FILTER_ALIASES[field];
+  const value = token.value;
+  const at = token.valueStart;
+  if (!name) {
+    if (UNSUPPORTED_FILTERS[field])
+      throw new QuerySyntaxError('unsupported-filter', `\`${field}:\`: ${UNSUPPORTED_FILTERS[field]}`, token.start);
+    const suggestion = closest(field, FILTER_NAMES);
+    throw new QuerySyntaxError(
+      'unknown-filter',
+      `unknown filter \`${field}:\``,
+      token.start,
+      suggestion ? `did you mean \`${suggestion}:\`?` : undefined,
+    );
+  }
+  if (options.criteriaOnly && name !== 'repo')
+    throw new QuerySyntaxError(
+      'not-criteria',
+      `repository criteria may only use repo: and -repo: filters, not \`${field}:\``,
+      token.start,
+    );
+  if (token.negated && !NEGATABLE.has(name))
+    throw new QuerySyntaxError('invalid-value', `filter \`${field}:\` cannot be negated`, token.start);
+  switch (name) {
+    case 'repo':
+      if (options.criteriaOnly && /^(has|contains)\./i.test(value))
+        throw new QuerySyntaxError('not-criteria', 'repository criteria cannot use predicates', at);
+      return repoFilter(parser, token);
+    case 'repohasfile': {
+      checkRegexp(value, false, at, 'repohasfile:');
+      query.repoPredicates.push({ negated: token.negated, path: value });
+      return;
+    }
+    case 'file': {
+      const content = predicateArgument(value, 'has.content') ?? predicateArgument(value, 'contains.content');
+      if (content !== undefined) {
+        checkRegexp(content, false, at, 'file:has.content()');
+        (token.negated ? query.fileContentExclude : query.fileContentInclude).push(content);
+        return;
+      }
+      if (/^(has|contains)\.[a-z.]+\(/i.test(value))
+        throw new QuerySyntaxError(
+          'unsupported-filter',
+          `file:${value.slice(0, value.indexOf('('))}() is not supported`,
+          at,
+          'file:has.content() is',
+        );
+      checkRegexp(value, false, at, 'file:');
+      (token.negated ? query.fileExclude : query.fileInclude).push(value);
+      return;
+    }
+    case 'lang': {
+      const language = findLanguage(value);
+      if (!language) {
+        const suggestion = closest(value, languageNames());
+        throw new QuerySyntaxError(
+          'unknown-language',
+          `unknown language \`${value.length > 40 ? `${value.slice(0, 40)}…` : value}\``,
+          at,
+          suggestion ? `did you mean \`${suggestion}\`?` : 'languages are GitHub Linguist names, e.g. go, typescript',
+        );
+      }
+      (token.negated ? query.langExclude : query.langInclude).push(language.name);
+      return;
+    }
+    case 'case':
+      once(parser, name, token);
+      if (!/^(yes|no)$/i.test(value))
+        throw new QuerySyntaxError('invalid-value', `case: must be yes or no, not \`${value}\``, at);
+      query.caseSensitive = value.toLowerCase() === 'yes';
+      return;
+    case 'patterntype':
+      once(parser, name, token); // read before scanning (requestedPatternType)
+      return;
+    case 'count':
+      once(parser, name, token);
+      if (!/^(all|\d+)$/i.test(value))
+        throw new QuerySyntaxError('invalid-value', `count: must be all or a number, not \`${value}\``, at);
+      return;
+    case 'timeout': {
+      once(parser, name, token);
+      const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/i.exec(value);
+      if (!match)
+        throw new QuerySyntaxError(
+          'invalid-value',
+          `timeout: must be a duration such as 30s or 2m, not \`${value}\``,
+          at,
+        );
+      const factor = { ms: 0.001, s: 1, m: 60, h: 3600 }[(match[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h'];
+      query.timeoutSeconds = Number(match[1]) * factor;
+      return;
+    }
+    case 'type': {
+      once(parser, name, token);
+      const type = value.toLowerCase();
+      if (type === 'file') query.target = 'content';
+      else if (type === 'path') query.target = 'path';
+      else if (['diff', 'commit', 'symbol', 'repo'].includes(type))
+        throw new QuerySyntaxError(
+          'unsupported-type',
+          `type:${type} is not supported`,
+          at,
+          type === 'repo' ? 'to count repositories, use select:repo' : COUNT_HINT,
+        );
+      else throw new QuerySyntaxError('invalid-value', `type: must be file or path, not \`${value}\``, at);
+      return;
+    }
+    case 'select': {
+      once(parser, name, token);
+      const select = value.toLowerCase();
+      if (select === 'file') query.select = 'file';
+      else if (select === 'repo') query.select = 'repo';
+      else if (select === 'content') query.select = 'match';
+      else
+        throw new QuerySyntaxError(
+          'unsupported-select',
+          `select:${value} is not supported`,
+          at,
+          'select:repo, select:file and select:content are',
+        );
+      return;
+    }
+    case 'fork':
+      // Repositories here are mirrors of their URLs, never marked as forks: yes and no keep them all.
+      once(parser, name, token);
+      if (yesNoOnly(value, at, 'fork') === 'only')
+        throw new QuerySyntaxError(
+          'unsupported-filter',
+          'fork:only would count nothing: no repository here is known to be a fork',
+          at,
+          'leave fork: out',
+        );
+      return;
+    case 'archived':
+      once(parser, name, token);
+      if (yesNoOnly(value, at, 'archived') === 'only')
+        throw new QuerySyntaxError(
+          'unsupported-filter',
+          'archived:only would count nothing: no repository here is known to be archived',
+          at,
+          'leave archived: out',
+        );
+      return;
+    case 'visibility': {
+      once(parser, name, token);
+      const visibility = value.toLowerCase();
+      if (visibility === 'any') return;
+      if (visibility === 'public' || visibility === 'private')
+        throw new QuerySyntaxError(
+          'unsupported-filter',
+          `visibility:${visibility} is not supported: repositories here carry no visibility`,
+          at,
+          'use visibility:any or repo: filters',
+        );
+      throw new QuerySyntaxError('invalid-value', `visibility: must be any, public or private, not \`${value}\``, at);
+    }
+    case 'context':
+      once(parser, name, token);
+      if (value.toLowerCase() !== 'global')
+        throw new QuerySyntaxError(
+          'unsupported-filter',
+          `context:${value} is not supported: only context:global (every repository) is`,
+          at,
+          'use repo: filters or repository criteria',
+        );
+      return;
+  }
+}
+
+function walk(node: PatternNode, visit: (node: PatternNode, negated: boolean) => void, negated = false): void {
+  visit(node, negated);
+  if (node.kind === 'and' || node.kind === 'or') node.children.forEach((child) => walk(child, visit, negated));
+  if (node.kind === 'not') walk(node.child, visit, !negated);
+}
+
+function finish(parser: Parser, pattern: PatternNode | null, input: string): SearchQuery {
+  const { query, options } = parser;
+  if (options.criteriaOnly) {
+    if (pattern)
+      throw new QuerySyntaxError(
+        'not-criteria',
         'repository criteria may only contain repo: filters, not a pattern',
-        patternTokens[0]!.start,
+        parser.tokens.find((token) => token.kind !== 'filter')?.start ?? 0,
       );
     if (!query.repoInclude.length && !query.repoExclude.length)
-      throw new QuerySyntaxError('repository criteria need at least one repo: filter', 0);
+      throw new QuerySyntaxError('not-criteria', 'repository criteria need at least one repo: filter', 0);
     return query;
   }
-
-  if (patternTokens.some((t) => t.delimitedRegexp)) {
-    if (patternTokens.length > 1)
+  query.pattern = pattern;
+  let terms = 0;
+  let positive = 0;
+  if (pattern)
+    walk(pattern, (node, negated) => {
+      if (node.kind !== 'term') return;
+      terms++;
+      if (!negated) positive++;
+      checkRegexp(node.regexp, query.caseSensitive, 0, 'the pattern');
+    });
+  if (pattern && positive === 0 && query.select === 'match')
+    throw new QuerySyntaxError(
+      'no-pattern',
+      'a query made only of `not` terms has no matches to count',
+      0,
+      'add select:file to count the files without it, or select:repo for repositories',
+    );
+  if (!pattern) {
+    const pathCount = query.target === 'path' || query.select === 'file' || query.select === 'repo';
+    const scoped = query.fileInclude.length || query.langInclude.length || query.fileContentInclude.length;
+    if (!(pathCount && scoped) && !(query.select === 'repo' && query.repoPredicates.length))
       throw new QuerySyntaxError(
-        'a /regexp/ pattern cannot be combined with other pattern terms',
-        patternTokens[1]!.start,
+        'no-pattern',
+        'the query has no pattern',
+        input.length,
+        'to count files, add type:path or select:file with a file: or lang: filter',
       );
-    query.patternType = 'regexp';
+    if (query.target !== 'path' && query.select === 'match') query.target = 'path';
   }
-  query.pattern = patternTokens.map((t) => t.text!).join(' ');
-  const patternStart = patternTokens[0]?.start ?? 0;
-
-  if (query.pattern === '' && !(query.target === 'path' && (query.fileInclude.length || query.langInclude.length))) {
-    throw new QuerySyntaxError('the query has no pattern', input.length);
-  }
-  if (query.patternType === 'regexp' && query.pattern !== '') {
-    const regexp = checkRegexp(query.pattern, query.caseSensitive ? '' : 'i', patternStart, 'the pattern');
-    // Matching the empty alternative reports one slot per capturing group.
-    query.captureGroups = new RegExp(`${regexp.source}|`).exec('')!.length - 1;
+  if (query.target === 'path' && pattern && pattern.kind !== 'term')
+    throw new QuerySyntaxError('unsupported-boolean', 'type:path takes one pattern, not `and`/`or`/`not`', 0);
+  if (options.capture) {
+    if (!pattern || pattern.kind !== 'term' || terms !== 1)
+      throw new QuerySyntaxError(
+        'invalid-value',
+        'a capture-group series takes one regexp, not `and`/`or`/`not`',
+        0,
+        'write alternatives inside the regexp: /(a|b)/',
+      );
+    query.captureGroups = checkRegexp(pattern.regexp, query.caseSensitive, 0, 'the pattern');
+    if (query.captureGroups === 0)
+      throw new QuerySyntaxError(
+        'invalid-value',
+        'a capture-group series needs a regexp with a capturing group',
+        0,
+        'for example /version (\\d+)/',
+      );
+    if (query.select === 'repo' || query.target !== 'content')
+      throw new QuerySyntaxError(
+        'invalid-value',
+        'a capture-group series counts values in contents (select:file counts files per value)',
+        0,
+      );
   }
   return query;
 }
