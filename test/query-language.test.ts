@@ -47,6 +47,21 @@ test('and, or, not (any case) and parentheses, with and binding tighter', (t) =>
   t.like(parseQuery('repo:x a or b'), { repoInclude: ['x'], pattern: { kind: 'or' } });
   t.like(parseQuery('NOT file:test foo'), { fileExclude: ['test'], pattern: literal('foo') });
   t.like(parseQuery('not a select:file'), { select: 'file', pattern: { kind: 'not' } });
+  // Without `or`, a filter in parentheses scopes the whole query, as everywhere else.
+  t.like(parseQuery('x (repo:a and b)'), {
+    repoInclude: ['a'],
+    pattern: { kind: 'and', children: [literal('x'), literal('b')] },
+  });
+  // An `or` of one filter: one filter admitting either.
+  t.like(parseQuery('(repo:^a$ or repo:^b$) TODO'), { repoInclude: ['(?:^a$)|(?:^b$)'] });
+  t.like(parseQuery('lang:javascript OR lang:typescript'), {
+    langIncludeAny: [['JavaScript', 'TypeScript']],
+    target: 'path',
+    pattern: null,
+  });
+  t.like(parseQuery('file:Dockerfile alpine -content:alpine:latest'), {
+    pattern: { kind: 'and', children: [literal('alpine'), { kind: 'not', child: literal('alpine:latest') }] },
+  });
 });
 
 test('filters, aliases and negations', (t) => {
@@ -124,7 +139,7 @@ const errors: Array<[string, string, string]> = [
   ['(a or b', 'syntax', 'unbalanced parentheses: `(` is never closed at 0'],
   ['a or', 'syntax', '`or` needs a pattern on both sides'],
   ['a repo:x or b', 'unsupported-boolean', 'with `or`, filters must stand at the start or the end of the query at 2'],
-  ['x (repo:a and b)', 'unsupported-boolean', 'filters inside parentheses are not supported at 2'],
+  ['x or (repo:a and b)', 'unsupported-boolean', 'with `or`, filters must stand at the start or the end'],
   ['(repo:a or b) x', 'unsupported-boolean', 'with `or`, filters must stand at the start or the end'],
   ['repo:^acme/', 'no-pattern', 'the query has no pattern at 11'],
   ['not a', 'no-pattern', 'a query made only of `not` terms has no matches to count'],

@@ -43,14 +43,20 @@ export class PathFilter {
   readonly #include: Re2[];
   readonly #exclude: Re2[];
   readonly #langInclude: Language[];
+  readonly #langIncludeAny: Language[][];
   readonly #langExclude: Language[];
   constructor(
-    query: Pick<SearchQuery, 'fileInclude' | 'fileExclude' | 'langInclude' | 'langExclude' | 'caseSensitive'>,
+    query: Pick<
+      SearchQuery,
+      'fileInclude' | 'fileExclude' | 'langInclude' | 'langIncludeAny' | 'langExclude' | 'caseSensitive'
+    >,
   ) {
     const options = { caseInsensitive: !query.caseSensitive };
     this.#include = query.fileInclude.map((source) => compileRe2(source, options));
     this.#exclude = query.fileExclude.map((source) => compileRe2(source, options));
     this.#langInclude = query.langInclude.map((name) => findLanguage(name)!);
+    // Plans stored before the field existed have none.
+    this.#langIncludeAny = (query.langIncludeAny ?? []).map((names) => names.map((name) => findLanguage(name)!));
     this.#langExclude = query.langExclude.map((name) => findLanguage(name)!);
   }
 
@@ -59,6 +65,7 @@ export class PathFilter {
       this.#include.every((re) => re.test(path)) &&
       !this.#exclude.some((re) => re.test(path)) &&
       this.#langInclude.every((language) => pathIsInLanguage(path, language)) &&
+      this.#langIncludeAny.every((any) => any.some((language) => pathIsInLanguage(path, language))) &&
       !this.#langExclude.some((language) => pathIsInLanguage(path, language))
     );
   }

@@ -62,6 +62,8 @@ export interface SearchQuery {
   fileExclude: string[];
   /** Linguist language names. */
   langInclude: string[];
+  /** `lang:a or lang:b`: each list admits a file in any of its languages. */
+  langIncludeAny: string[][];
   langExclude: string[];
   /** file:has.content(…): only files whose content matches (or, negated, does not). */
   fileContentInclude: string[];
@@ -191,6 +193,7 @@ function emptyQuery(source: string, patternType: PatternType): SearchQuery {
     fileInclude: [],
     fileExclude: [],
     langInclude: [],
+    langIncludeAny: [],
     langExclude: [],
     fileContentInclude: [],
     fileContentExclude: [],
@@ -214,9 +217,19 @@ function requestedPatternType(input: string): { type: PatternType | 'structural'
   );
 }
 
+/** `lang:a or lang:b` (one field, or-ed): the files or repositories of either, one filter. */
+interface UnionToken {
+  kind: 'union';
+  start: number;
+  end: number;
+  field: 'repo' | 'file' | 'lang';
+  filters: Array<Extract<Token, { kind: 'filter' }>>;
+}
+type ParserToken = Token | UnionToken;
+
 interface Parser {
   input: string;
-  tokens: Token[];
+  tokens: ParserToken[];
   next: number;
   query: SearchQuery;
   mode: (typeof MODES)[PatternType];
@@ -251,11 +264,12 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
   let tokens = scanQuery(input, { ...scan, groups: true });
   if (!tokens.some((token) => token.kind === 'operator')) tokens = scanQuery(input, { ...scan, groups: false });
   if (options.capture) checkCaptureQuery(tokens, requested);
-  checkFilterPositions(tokens);
+  const merged = mergeFilterUnions(tokens);
+  checkFilterPositions(merged);
 
   const parser: Parser = {
     input,
-    tokens,
+    tokens: merged,
     next: 0,
     query: emptyQuery(input, patternType),
     mode,
@@ -264,7 +278,7 @@ export function parseQuery(input: string, options: ParseOptions = {}): SearchQue
     depth: 0,
   };
   const pattern = parseOr(parser);
-  const stray = tokens[parser.next];
+  const stray = merged[parser.next];
   if (stray) throw new QuerySyntaxError('syntax', 'unbalanced parentheses: `)` closes nothing', stray.start);
   return finish(parser, pattern, input);
 }
@@ -321,6 +335,17 @@ function parseSequence(parser: Parser): { nodes: PatternNode[]; consumed: boolea
     if (token.kind === 'operator' && token.operator !== 'not') break;
     if (token.kind === 'paren' && !token.open) break;
     parser.next++;
+    if (token.kind === 'union') {
+      applyUnion(parser, token);
+      continue;
+    }
+    if (token.kind === 'filter' && isContent(token)) {
+      // content:X is the pattern X on its own (never joined to neighbouring words); -content:X excludes.
+      flushWords();
+      const term = contentTerm(parser, token);
+      nodes.push(token.negated ? { kind: 'not', child: term } : term);
+      continue;
+    }
     if (token.kind === 'filter') {
       if (isPatternText(token)) words.push(asPattern(parser, token));
       else applyFilter(parser, token);
@@ -337,6 +362,23 @@ function parseSequence(parser: Parser): { nodes: PatternNode[]; consumed: boolea
       if (!target || target.kind === 'operator' || (target.kind === 'paren' && !target.open))
         throw new QuerySyntaxError('syntax', '`not` needs a pattern after it', token.start);
       parser.next++;
+      if (target.kind === 'union')
+        throw new QuerySyntaxError('unsupported-boolean', '`not` before an `or` of filters', token.start);
+      if (target.kind === 'filter' && isContent(target)) {
+        if (target.negated)
+          throw new QuerySyntaxError(
+            'syntax',
+            '`not` before a negated filter',
+            token.start,
+            'drop the `-` or the `not`',
+          );
+        nodes.push({ kind: 'not', child: contentTerm(parser, target) });
+        continue;
+      }
+      if (target.kind === 'filter' && isPatternText(target)) {
+        nodes.push({ kind: 'not', child: wordsToTerms(parser, [asPattern(parser, target)])[0]! });
+        continue;
+      }
       if (target.kind === 'filter') {
         // `NOT file:x` is `-file:x`; `NOT -file:x` is refused, as in Sourcegraph.
         if (target.negated)
@@ -372,7 +414,8 @@ function parseGroup(parser: Parser, openedAt: number): PatternNode | null {
     throw new QuerySyntaxError('syntax', 'unbalanced parentheses: `(` is never closed', openedAt);
   parser.next++;
   parser.depth--;
-  if (parser.seen.size !== filtersBefore || scopeSize(parser.query) !== scopeBefore)
+  // Without `or` every filter scopes the whole query wherever it stands; under one it would not.
+  if (hasOr(parser.tokens) && (parser.seen.size !== filtersBefore || scopeSize(parser.query) !== scopeBefore))
     throw new QuerySyntaxError(
       'unsupported-boolean',
       'filters inside parentheses are not supported',
@@ -390,6 +433,7 @@ function scopeSize(query: SearchQuery): number {
     query.fileInclude.length +
     query.fileExclude.length +
     query.langInclude.length +
+    query.langIncludeAny.length +
     query.langExclude.length +
     query.fileContentInclude.length +
     query.fileContentExclude.length
@@ -474,19 +518,63 @@ function checkCaptureQuery(tokens: Token[], requested: { type: PatternType | 'st
     );
 }
 
+const hasOr = (tokens: ParserToken[]) => tokens.some((token) => token.kind === 'operator' && token.operator === 'or');
+const UNION_FIELDS: Record<string, 'repo' | 'file' | 'lang'> = {
+  repo: 'repo',
+  r: 'repo',
+  file: 'file',
+  f: 'file',
+  path: 'file',
+  lang: 'lang',
+  l: 'lang',
+  language: 'lang',
+};
+
+/** content:… is a pattern (Sourcegraph substitutes it into one), not a filter. */
+const isContent = (token: ParserToken): boolean => token.kind === 'filter' && token.field === 'content';
+
+/**
+ * Runs like `lang:javascript or lang:typescript` (one field, or-ed, not negated, no predicate) become
+ * one filter that admits either, so they scope the series as Sourcegraph's union of searches would.
+ */
+function mergeFilterUnions(tokens: Token[]): ParserToken[] {
+  const unionField = (token: Token | undefined) =>
+    token?.kind === 'filter' && !token.negated && !/^(has|contains)\./i.test(token.value)
+      ? UNION_FIELDS[token.field]
+      : undefined;
+  const merged: ParserToken[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const field = unionField(tokens[i]);
+    const filters = [tokens[i] as Extract<Token, { kind: 'filter' }>];
+    let j = i;
+    while (field) {
+      const operator = tokens[j + 1];
+      if (operator?.kind !== 'operator' || operator.operator !== 'or' || unionField(tokens[j + 2]) !== field) break;
+      filters.push(tokens[j + 2] as Extract<Token, { kind: 'filter' }>);
+      j += 2;
+    }
+    if (field && filters.length > 1) {
+      merged.push({ kind: 'union', start: filters[0]!.start, end: filters.at(-1)!.end, field, filters });
+      i = j;
+    } else merged.push(tokens[i]!);
+  }
+  return merged;
+}
+
 /**
  * With `or`, Sourcegraph applies filters to the whole query only when they stand at its start or
  * end (`repo:x a or b`); a filter between (`a repo:x or b`) scopes one side only. One series has one
  * scope, so such a query is refused rather than read differently.
  */
-function checkFilterPositions(tokens: Token[]): void {
-  if (!tokens.some((token) => token.kind === 'operator' && token.operator === 'or')) return;
-  const first = tokens.findIndex((token) => token.kind !== 'filter');
+function checkFilterPositions(tokens: ParserToken[]): void {
+  if (!hasOr(tokens)) return;
+  const isFilter = (token: ParserToken) => (token.kind === 'filter' && !isContent(token)) || token.kind === 'union';
+  const first = tokens.findIndex((token) => !isFilter(token));
   let last = tokens.length - 1;
-  while (last >= 0 && tokens[last]!.kind === 'filter') last--;
+  while (last >= 0 && isFilter(tokens[last]!)) last--;
   for (let i = first; i <= last; i++) {
     const token = tokens[i]!;
-    if (token.kind === 'filter')
+    if (isFilter(token))
       throw new QuerySyntaxError(
         'unsupported-boolean',
         'with `or`, filters must stand at the start or the end of the query',
@@ -516,6 +604,26 @@ function asPattern(parser: Parser, token: Extract<Token, { kind: 'filter' }>): P
     text: parser.input.slice(token.start, token.end),
     form: 'word',
   };
+}
+
+/** content:X: a literal, or in regexp mode a regexp, as Sourcegraph's SubstituteAliases makes it. */
+function contentTerm(parser: Parser, token: Extract<Token, { kind: 'filter' }>): PatternNode {
+  if (parser.mode.words === 'regexp') return { kind: 'term', regexp: token.value };
+  return { kind: 'term', regexp: quoteRe2(token.value), literal: token.value };
+}
+
+/** One include filter admitting any of the or-ed values. */
+function applyUnion(parser: Parser, token: UnionToken): void {
+  const { query } = parser;
+  for (const filter of token.filters) applyFilter(parser, filter); // checks each value, then merged below
+  if (token.field === 'lang') {
+    const names = query.langInclude.splice(query.langInclude.length - token.filters.length);
+    query.langIncludeAny.push(names);
+    return;
+  }
+  const list = token.field === 'repo' ? query.repoInclude : query.fileInclude;
+  const values = list.splice(list.length - token.filters.length);
+  list.push(values.map((value) => `(?:${value})`).join('|'));
 }
 
 function once(parser: Parser, name: FilterName, token: Extract<Token, { kind: 'filter' }>): void {
@@ -844,14 +952,20 @@ function finish(parser: Parser, pattern: PatternNode | null, input: string): Sea
       'add select:file to count the files without it, or select:repo for repositories',
     );
   if (!pattern) {
-    const pathCount = query.target === 'path' || query.select === 'file' || query.select === 'repo';
-    const scoped = query.fileInclude.length || query.langInclude.length || query.fileContentInclude.length;
-    if (!(pathCount && scoped) && !(query.select === 'repo' && query.repoPredicates.length))
+    const scoped =
+      query.fileInclude.length ||
+      query.fileExclude.length ||
+      query.langInclude.length ||
+      query.langIncludeAny.length ||
+      query.langExclude.length ||
+      query.fileContentInclude.length;
+    // Without a pattern, file filters select files (Sourcegraph answers with path matches, one each).
+    if (!scoped && !(query.select === 'repo' && query.repoPredicates.length))
       throw new QuerySyntaxError(
         'no-pattern',
         'the query has no pattern',
         input.length,
-        'to count files, add type:path or select:file with a file: or lang: filter',
+        'add a pattern, or file: or lang: filters to count files',
       );
     if (query.target !== 'path' && query.select === 'match') query.target = 'path';
   }
