@@ -22,6 +22,7 @@ import { projectRoot } from '../src/project-root.ts';
 import { ensureMirror } from '../src/repos/sync-repository.ts';
 import { BlobCountCache } from '../src/search/blob-count-cache.ts';
 import { parseQuery } from '../src/search/query/parse-query.ts';
+import { describeEngine } from '../src/search/regexp/engine-name.ts';
 import { truncateBlobCounts } from '../src/store/bench.ts';
 import { loadRepositories } from '../src/store/repositories.ts';
 import { registerRepository } from '../src/store/repositories-admin.ts';
@@ -76,14 +77,13 @@ try {
       blobs.add(line.split(/\s+/)[2]!);
   }
   const blobList = `${[...blobs].join('\n')}\n`;
-  console.log(
-    `${times.length} samples, ${new Set(sampleCommits).size} distinct commits, ${blobs.size} distinct blobs\n`,
-  );
+  console.log(`${times.length} samples, ${new Set(sampleCommits).size} distinct commits, ${blobs.size} distinct blobs`);
 
   const rssBefore = process.memoryUsage.rss();
   let enginePeak = rssBefore;
   for (const { name, query: source, grep } of cases) {
     const query = parseQuery(source);
+    console.log(`${name}: ${source} counted by ${describeEngine(query)}`);
     const engineMs: number[] = [];
     const baselineMs: number[] = [];
     const floorMs: number[] = [];

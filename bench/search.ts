@@ -19,6 +19,7 @@ import { TreeCache } from '../src/git/tree-cache.ts';
 import { BlobCountCache } from '../src/search/blob-count-cache.ts';
 import { countBlobs } from '../src/search/count-blobs.ts';
 import { parseQuery } from '../src/search/query/parse-query.ts';
+import { describeEngine } from '../src/search/regexp/engine-name.ts';
 import { searchCommit } from '../src/search/search-commit.ts';
 import { truncateBlobCounts } from '../src/store/bench.ts';
 import { buildCorpus } from './corpus.ts';
@@ -72,6 +73,7 @@ try {
   const rows: string[] = [];
   for (const { name, query: source, grep } of cases) {
     const query = parseQuery(source);
+    console.log(`${name}: ${source} counted by ${describeEngine(query)}`);
     const search = (cache: BlobCountCache, trees?: TreeCache) =>
       searchCommit({ gitDir: corpusDir, commit: head, query, cache, trees, deadline: Date.now() + 600_000 });
     const grepTimes: number[] = [];

@@ -1,9 +1,11 @@
 // `npm test`: prepares one PostgreSQL server (DATABASE_URL when set, otherwise a throw-away embedded
 // cluster) and a migrated template database, runs ava with TAP output, and ends with the plain line
-// "N passed, N failed". Each test file clones the template into its own database (test/helpers),
+// "N passed, N failed". Without arguments the latency tests (test/latency) run last, alone.
+// Each test file clones the template into its own database (test/helpers),
 // so files run in parallel without seeing each other's rows.
 //   npm test                      all tests
 //   npm test -- test/config.test.ts   some files (arguments go to ava)
+//   npm test -- --config test/latency/ava.config.js   the latency tests only
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -16,14 +18,42 @@ const runId = `cit_${randomBytes(4).toString('hex')}`;
 const server = await startScratchServer({ logger, prefix: runId, databaseUrl: process.env.DATABASE_URL });
 console.log(`# tests use ${server.description}`);
 
-let exitCode = 1;
+let exitCode: number;
 let passed = 0;
 let failed = 0;
 try {
   await server.createDatabase('template');
   const templateDb = `${runId}_template`;
   const ava = path.join(projectRoot, 'node_modules', 'ava', 'entrypoints', 'cli.js');
-  const child = spawn(process.execPath, [ava, '--tap', ...process.argv.slice(2)], {
+  // Without arguments: every test file, then the latency tests alone (test/latency/ava.config.js).
+  const args = process.argv.slice(2);
+  const runs = args.length ? [args] : [[], ['--config', 'test/latency/ava.config.js']];
+  exitCode = 0;
+  for (const runArgs of runs) {
+    const result = await runAva(ava, runArgs, templateDb);
+    passed += result.passed;
+    failed += result.failed;
+    if (result.code !== 0 || result.failed > 0) exitCode = 1;
+  }
+  if (passed === 0) exitCode = 1;
+  if (passed === 0 && failed === 0) console.log('# no test ran');
+} catch (error) {
+  console.error(`test setup failed: ${(error as Error).message}`);
+  failed = Math.max(failed, 1);
+  exitCode = 1;
+} finally {
+  await server.close().catch((error) => console.error(`# could not clean up: ${(error as Error).message}`));
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(exitCode);
+
+/** Runs ava once with TAP output, passing its lines through; counts from its summary. */
+async function runAva(
+  ava: string,
+  args: string[],
+  templateDb: string,
+): Promise<{ code: number; passed: number; failed: number }> {
+  const child = spawn(process.execPath, [ava, '--tap', ...args], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
@@ -55,17 +85,9 @@ try {
     }
   });
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-  passed = tapPass ?? okLines;
-  failed = tapFail ?? notOkLines;
+  const passed = tapPass ?? okLines;
+  let failed = tapFail ?? notOkLines;
   // A crash that ava reports only through its exit code still counts as a failure.
   if (code !== 0 && failed === 0) failed = 1;
-  exitCode = code !== 0 || failed > 0 ? 1 : passed === 0 ? 1 : 0;
-  if (passed === 0 && failed === 0) console.log('# no test ran');
-} catch (error) {
-  console.error(`test setup failed: ${(error as Error).message}`);
-  failed = Math.max(failed, 1);
-} finally {
-  await server.close().catch((error) => console.error(`# could not clean up: ${(error as Error).message}`));
+  return { code, passed, failed };
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(exitCode);

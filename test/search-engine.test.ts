@@ -215,7 +215,9 @@ test.serial('regexp searches reuse a parked thread; one that times out is replac
     { instanceOf: SearchTimeoutError },
   );
   t.is((await count(repo, 1, '/TODO/')).value, 6, 'the search after a timeout is right');
-  t.is(started, 2, 'the stuck thread was terminated and a fresh one started');
+  // V8 ran out of its half of the time, then re2js of the rest: both threads were terminated, and
+  // the next search started a third.
+  t.is(started, 3, 'each stuck thread was terminated and a fresh one started');
 });
 
 test('a parked search thread does not keep a process alive', (t) => {

@@ -27,6 +27,8 @@ export interface ContentMatcher {
   count(text: string): BlobCount;
   /** Literal matchers are a scan; regexps run in a thread with a deadline (linear, but not cheap). */
   readonly canBacktrack: boolean;
+  /** Some regexp of it runs on V8's (backtracking) engine: see count-blobs.ts for the fallback. */
+  readonly usesV8?: boolean;
 }
 
 /** Characters whose case folding (RE2's simple folding) or lower-casing crosses into ASCII letters. */
@@ -37,10 +39,11 @@ const FOLDS_INTO_ASCII = /[\u0130\u017f\u212a]/;
  * which is exactly RE2's `(?i)` unless the text holds one of the few characters that fold into ASCII
  * (KELVIN SIGN, LONG S, DOTTED CAPITAL I): those texts, and non-ASCII needles, go to the RE2 engine.
  */
-function literalMatcher(pattern: string, caseSensitive: boolean): ContentMatcher {
+function literalMatcher(pattern: string, caseSensitive: boolean, fast: boolean): ContentMatcher {
   if (pattern === '') return { canBacktrack: false, count: () => NOTHING };
-  if (!caseSensitive && !/^[\x00-\x7f]*$/.test(pattern)) return regexpMatcher(quoteRe2(pattern), false);
-  const folded = caseSensitive ? undefined : regexpMatcher(quoteRe2(pattern), false);
+  if (!caseSensitive && !/^[\x00-\x7f]*$/.test(pattern)) return regexpMatcher(quoteRe2(pattern), false, 0, fast);
+  // A literal cannot backtrack in either engine, so it runs in-process.
+  const folded = caseSensitive ? undefined : regexpMatcher(quoteRe2(pattern), false, 0, fast);
   const needle = caseSensitive ? pattern : pattern.toLowerCase();
   return {
     canBacktrack: false,
@@ -59,10 +62,11 @@ function literalMatcher(pattern: string, caseSensitive: boolean): ContentMatcher
  * Sourcegraph's searcher compiles patterns: `^`/`$` match at line boundaries and a match may span
  * lines where the pattern says so (`\n`, `(?s).`). Empty matches do not count.
  */
-function regexpMatcher(source: string, caseSensitive: boolean, captureGroups = 0): ContentMatcher {
-  const regexp = compileRe2(source, { caseInsensitive: !caseSensitive, multiline: true });
+function regexpMatcher(source: string, caseSensitive: boolean, captureGroups: number, fast: boolean): ContentMatcher {
+  const regexp = compileRe2(source, { caseInsensitive: !caseSensitive, multiline: true, fast });
   return {
     canBacktrack: true,
+    usesV8: regexp.engine === 'v8',
     count(text) {
       if (!regexp.test(text)) return NOTHING;
       let count = 0;
@@ -117,11 +121,16 @@ function mergedCount(ranges: Range[]): number {
  * when one does, `not` when its child does not; the file's count is its positive terms' match
  * ranges, overlaps merged.
  */
-function treeMatcher(pattern: PatternNode, caseSensitive: boolean, countDocuments: boolean): ContentMatcher {
+function treeMatcher(
+  pattern: PatternNode,
+  caseSensitive: boolean,
+  countDocuments: boolean,
+  fast: boolean,
+): ContentMatcher {
   const compiled = new Map<PatternNode, Re2>();
   const compile = (node: PatternNode) => {
     if (node.kind === 'term')
-      compiled.set(node, compileRe2(node.regexp, { caseInsensitive: !caseSensitive, multiline: true }));
+      compiled.set(node, compileRe2(node.regexp, { caseInsensitive: !caseSensitive, multiline: true, fast }));
     else if (node.kind === 'not') compile(node.child);
     else node.children.forEach(compile);
   };
@@ -150,6 +159,7 @@ function treeMatcher(pattern: PatternNode, caseSensitive: boolean, countDocument
   };
   return {
     canBacktrack: true,
+    usesV8: [...compiled.values()].some((regexp) => regexp.engine === 'v8'),
     count(text) {
       const ranges: Range[] = [];
       if (!evaluate(pattern, text, ranges)) return NOTHING;
@@ -163,18 +173,24 @@ function treeMatcher(pattern: PatternNode, caseSensitive: boolean, countDocument
 function documentMatcher(inner: ContentMatcher): ContentMatcher {
   return {
     canBacktrack: inner.canBacktrack,
+    usesV8: inner.usesV8 === true,
     count: (text) => (inner.count(text).count > 0 ? { count: 1 } : NOTHING),
   };
 }
 
-export function compileMatcher(query: MatcherQuery): ContentMatcher {
+/**
+ * `fast`: the caller runs the matcher where a deadline bounds it (readAndCount: in a search thread,
+ * or in-process for literals), so regexps may use V8 on their exact translation (regexp/re2.ts).
+ */
+export function compileMatcher(query: MatcherQuery, options: { fast?: boolean } = {}): ContentMatcher {
   const { pattern, caseSensitive } = query;
+  const fast = options.fast === true;
   if (!pattern) return { canBacktrack: false, count: () => ({ count: 1 }) };
-  if (pattern.kind !== 'term') return treeMatcher(pattern, caseSensitive, query.countDocuments === true);
+  if (pattern.kind !== 'term') return treeMatcher(pattern, caseSensitive, query.countDocuments === true, fast);
   const single =
     pattern.literal !== undefined && query.captureGroups === 0
-      ? literalMatcher(pattern.literal, caseSensitive)
-      : regexpMatcher(pattern.regexp, caseSensitive, query.captureGroups);
+      ? literalMatcher(pattern.literal, caseSensitive, fast)
+      : regexpMatcher(pattern.regexp, caseSensitive, query.captureGroups, fast);
   // Capture values are kept per file; the caller counts each value once per file (select:file).
   return query.countDocuments && query.captureGroups === 0 ? documentMatcher(single) : single;
 }

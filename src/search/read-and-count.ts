@@ -6,6 +6,8 @@ import { type BlobCount, compileMatcher, countContent, type MatcherQuery } from 
 export interface ReadAndCountOptions {
   gitDir: string;
   query: MatcherQuery;
+  /** Let regexps use V8 on their exact translation (false: re2js only, linear whatever the pattern). */
+  fast?: boolean;
   oids: string[];
   /** Epoch milliseconds after which the work stops with a SearchTimeoutError. */
   deadline: number;
@@ -26,7 +28,8 @@ const READ_AHEAD = 128;
 const GROUP = 32;
 
 export async function readAndCount(options: ReadAndCountOptions): Promise<void> {
-  const matcher = compileMatcher(options.query);
+  // Here a deadline bounds the work (a search thread, or a literal in-process).
+  const matcher = compileMatcher(options.query, { fast: options.fast !== false });
   const batch = new CatFileBatch(options.gitDir);
   try {
     const inFlight: Array<{ oid: string; answer: Promise<BlobObject | undefined> }> = [];

@@ -1,14 +1,21 @@
 // The one regular-expression engine of the query language: RE2 syntax and semantics through
 // `re2js`, a port of Go's regexp package (the engine Sourcegraph uses), so matching is linear in the
-// text whatever the pattern. Contents, paths, repository names and predicates all compile here;
-// nothing user-written reaches JavaScript's backtracking RegExp.
+// text whatever the pattern. Contents, paths, repository names and predicates all compile here.
+// File contents, counted in threads under a deadline, may ask for `fast`: V8's engine on an exact
+// translation of the pattern, checked against C++ RE2 by test/re2-conformance.test.ts.
 import { RE2JS, RE2JSSyntaxException } from 're2js';
+import { translateRe2 } from './re2-to-js.ts';
 
 export interface Re2Options {
   /** `(?i)` for the whole pattern. */
   caseInsensitive: boolean;
   /** `(?m)`: `^` and `$` match at line boundaries (Sourcegraph's content search). */
   multiline?: boolean;
+  /**
+   * Match with V8's engine on an exact translation (re2-to-js.ts) where there is one: many times
+   * faster, but backtracking, so only for callers that run under a deadline in a thread.
+   */
+  fast?: boolean;
 }
 
 /** A pattern RE2 refuses; `offset` is the 0-based position in the pattern of the problem. */
@@ -95,6 +102,7 @@ export class Re2 {
   readonly source: string;
   readonly groupCount: number;
   readonly #compiled: RE2JS;
+  readonly #fast: RegExp | undefined;
 
   constructor(source: string, options: Re2Options) {
     const unsupported = findUnsupported(source);
@@ -111,10 +119,22 @@ export class Re2 {
     }
     this.source = source;
     this.groupCount = this.#compiled.groupCount();
+    this.#fast = options.fast
+      ? translateRe2(source, { caseInsensitive: options.caseInsensitive, multiline: options.multiline === true })
+      : undefined;
+  }
+
+  /** Which engine matches: `re2js`, or `v8` on the translated pattern. */
+  get engine(): 're2js' | 'v8' {
+    return this.#fast ? 'v8' : 're2js';
   }
 
   /** Whether the pattern matches anywhere in the text (the fast DFA path). */
   test(text: string): boolean {
+    if (this.#fast) {
+      this.#fast.lastIndex = 0;
+      return this.#fast.test(text);
+    }
     return this.#compiled.test(text);
   }
 
@@ -124,6 +144,10 @@ export class Re2 {
    * match ended is skipped. Empty matches are reported too; callers that count skip them.
    */
   *matches(text: string): Generator<Re2Match> {
+    if (this.#fast) {
+      yield* this.#fastMatches(this.#fast, text);
+      return;
+    }
     const matcher = this.#compiled.matcher(text);
     const wantGroup = this.groupCount > 0;
     let previousEnd = -1;
@@ -142,9 +166,28 @@ export class Re2 {
     }
   }
 
+  *#fastMatches(regexp: RegExp, text: string): Generator<Re2Match> {
+    regexp.lastIndex = 0;
+    let previousEnd = -1;
+    for (let match = regexp.exec(text); match; match = regexp.exec(text)) {
+      const start = match.index;
+      const end = start + match[0].length;
+      if (end === start) {
+        // Past an empty match by one character (a whole surrogate pair), as Go does.
+        regexp.lastIndex = start + ((text.codePointAt(start) ?? 0) > 0xffff ? 2 : 1);
+      }
+      const abutting = start === end && start === previousEnd;
+      previousEnd = end;
+      if (abutting) continue;
+      const group1 = this.groupCount > 0 ? match[1] : undefined;
+      yield group1 === undefined ? { start, end } : { start, end, group1 };
+      if (start >= text.length) return;
+    }
+  }
+
   /** The number of non-empty matches. */
   countMatches(text: string): number {
-    if (!this.#compiled.test(text)) return 0;
+    if (!this.test(text)) return 0;
     let count = 0;
     for (const match of this.matches(text)) if (match.end > match.start) count++;
     return count;
