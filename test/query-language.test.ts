@@ -1,6 +1,7 @@
 // The query parser: Sourcegraph's pattern types, operators, filters and predicates, and a refusal
 // with a code and a position for everything it cannot count exactly.
 import test from 'ava';
+import { commitAfterTime } from '../src/search/query/commit-after.ts';
 import { parseQuery, QuerySyntaxError } from '../src/search/query/parse-query.ts';
 
 const literal = (text: string) => ({ kind: 'term', literal: text });
@@ -102,10 +103,18 @@ test('predicates', (t) => {
     fileContentInclude: ['react'],
     fileContentExclude: ['test'],
   });
+  // The argument is kept as written, so a relative time is resolved each time the series counts.
   const after = parseQuery('TODO repo:has.commit.after(2024-01-01)').repoPredicates[0]!;
-  t.is(after.commitAfter, '2024-01-01T00:00:00.000Z');
-  const relative = Date.parse(parseQuery('TODO repo:has.commit.after(1 week ago)').repoPredicates[0]!.commitAfter!);
-  t.true(Math.abs(Date.now() - 7 * 86_400_000 - relative) < 60_000);
+  t.is(after.commitAfter, '2024-01-01');
+  t.is(commitAfterTime(after.commitAfter!)!.toISOString(), '2024-01-01T00:00:00.000Z');
+  const relative = parseQuery('TODO repo:has.commit.after(1 week ago)').repoPredicates[0]!.commitAfter!;
+  t.is(relative, '1 week ago');
+  const now = new Date('2026-03-10T12:00:00Z');
+  t.is(commitAfterTime(relative, now)!.toISOString(), '2026-03-03T12:00:00.000Z');
+  t.is(commitAfterTime('2 months ago', now)!.toISOString(), '2026-01-10T12:00:00.000Z');
+  t.throws(() => parseQuery('TODO repo:has.commit.after(soon)'), { message: /needs a date/ });
+  t.throws(() => parseQuery('TODO repo:has.content()'), { message: /needs a pattern/ });
+  t.throws(() => parseQuery('TODO repo:has.file(path:"x)'), { message: /unterminated quoted string/ });
 });
 
 test('capture-group series read the query as a regexp and need a group', (t) => {

@@ -63,7 +63,13 @@ function literalMatcher(pattern: string, caseSensitive: boolean, fast: boolean):
  * lines where the pattern says so (`\n`, `(?s).`). Empty matches do not count.
  */
 function regexpMatcher(source: string, caseSensitive: boolean, captureGroups: number, fast: boolean): ContentMatcher {
-  const regexp = compileRe2(source, { caseInsensitive: !caseSensitive, multiline: true, fast });
+  // A capture-group series reads group 1, where V8 and RE2 differ on groups that match empty
+  // inside a repetition: those keep re2js (counting match ranges is the same in both).
+  const regexp = compileRe2(source, {
+    caseInsensitive: !caseSensitive,
+    multiline: true,
+    fast: fast && captureGroups === 0,
+  });
   return {
     canBacktrack: true,
     usesV8: regexp.engine === 'v8',

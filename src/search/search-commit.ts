@@ -5,6 +5,7 @@ import { TreeCache } from '../git/tree-cache.ts';
 import type { BlobCountCache } from './blob-count-cache.ts';
 import { countBlobs, type CountBlobsResult, SearchTimeoutError } from './count-blobs.ts';
 import { commitTimes } from '../git/commit-times.ts';
+import { commitAfterTime } from './query/commit-after.ts';
 import { type BlobCount, compileMatcher, MAX_FILE_BYTES, type MatcherQuery } from './count-matches.ts';
 import { blobFingerprint } from './query/fingerprint.ts';
 import { findLanguage, type Language, pathIsInLanguage } from './query/languages.ts';
@@ -224,7 +225,7 @@ async function predicatesHold(
   for (const predicate of predicates) {
     let found: boolean[];
     if (predicate.commitAfter) {
-      const after = Date.parse(predicate.commitAfter) / 1000;
+      const after = commitAfterTime(predicate.commitAfter)!.getTime() / 1000;
       found = commits.map((commit) => (times!.get(commit) ?? 0) >= after);
     } else {
       const path = predicate.path === undefined ? undefined : compileRe2(predicate.path, { caseInsensitive: true });

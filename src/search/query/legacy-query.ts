@@ -11,6 +11,16 @@
 //   JavaScript-only escapes (`\uXXXX`, `\u{…}`) are written as RE2's `\x{…}`.
 // - lang: names are GitHub Linguist's now (`txt` was an alias of text).
 // A query the first parser refused is left as it is: it never counted anything.
+import { scanQuery } from './scan-query.ts';
+
+/** Class members for JavaScript's \W, \D and \S without the line break (the old search never saw one). */
+const IN_CLASS: Record<string, string> = {
+  W: '\\x{0}-\\x{9}\\x{b}-\\x{2f}\\x{3a}-\\x{40}\\x{5b}-\\x{5e}\\x{60}\\x{7b}-\\x{10ffff}',
+  D: '\\x{0}-\\x{9}\\x{b}-\\x{2f}\\x{3a}-\\x{10ffff}',
+  S:
+    '\\x{0}-\\x{8}\\x{e}-\\x{1f}\\x{21}-\\x{9f}\\x{a1}-\\x{167f}\\x{1681}-\\x{1fff}\\x{200b}-\\x{2027}' +
+    '\\x{202a}-\\x{202e}\\x{2030}-\\x{205e}\\x{2060}-\\x{2fff}\\x{3001}-\\x{fefe}\\x{ff00}-\\x{10ffff}',
+};
 
 /** JavaScript's `\s` without the line break, as RE2 class members. */
 const JS_SPACE_NO_NEWLINE =
@@ -128,7 +138,7 @@ export function legacyRegexpToRe2(source: string): string {
       } else if (next === 's') out += inClass ? JS_SPACE_NO_NEWLINE : `[${JS_SPACE_NO_NEWLINE}]`;
       else if (next === 'W' || next === 'D' || next === 'S')
         out += inClass
-          ? `\\${next}`
+          ? IN_CLASS[next]
           : `[^${next === 'S' ? `\\n${JS_SPACE_NO_NEWLINE}` : `\\${next.toLowerCase()}\\n`}]`;
       else if (next === '/') out += '/';
       else out += `\\${next}`;
@@ -153,16 +163,18 @@ export function legacyRegexpToRe2(source: string): string {
   return out;
 }
 
-/** A literal as the current syntax reads it: bare when that is unambiguous, otherwise as /regexp/. */
+/**
+ * A literal as the current syntax reads it: bare when the current scanner reads it back as plain
+ * words joined by single spaces (no operator, filter, /regexp/ or patterntype:), else as /regexp/.
+ */
 function literalPattern(text: string): string {
-  const words = text.split(' ');
+  const tokens = scanQuery(text, { quotesDelimit: false, slashesDelimit: true, groups: false });
   const bare =
     text !== '' &&
     !/\s\s|^\s|\s$|[\t\n\r]/.test(text) &&
-    words.every(
-      (word) =>
-        !/^(and|or|not)$/i.test(word) && !/^-?[a-zA-Z][a-zA-Z.]*:./.test(word) && !/^\/.*\/$/.test(word) && word !== '',
-    );
+    !/patterntype:/i.test(text) &&
+    tokens.every((token) => token.kind === 'pattern' && token.form === 'word') &&
+    tokens.map((token) => (token as { text: string }).text).join(' ') === text;
   return bare ? text : slashed(text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&'));
 }
 

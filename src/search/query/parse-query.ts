@@ -2,6 +2,7 @@
 // search-powered insights (docs/query-language.md), parsed into a plain JSON plan. The plan is what
 // every path stores and counts with (src/store/series-query-plans.ts); anything the language cannot
 // count exactly is refused with a code, a position and, where it can be expressed, how.
+import { commitAfterTime } from './commit-after.ts';
 import { findLanguage, languageNames } from './languages.ts';
 import { QuerySyntaxError } from './query-error.ts';
 import { compileRe2, quoteRe2, Re2SyntaxError } from '../regexp/re2.ts';
@@ -34,7 +35,7 @@ export interface RepoPredicate {
   path?: string;
   /** repo:has.file(content:…) / repo:has.content(…): some file's content matches. */
   content?: string;
-  /** repo:has.commit.after(…): the commit searched is no older (ISO 8601 time). */
+  /** repo:has.commit.after(…): the commit searched is no older; the argument as written (commit-after.ts). */
   commitAfter?: string;
 }
 
@@ -203,7 +204,7 @@ function emptyQuery(source: string, patternType: PatternType): SearchQuery {
 
 /** The pattern type the query asks for, read before scanning (it decides what quotes mean). */
 function requestedPatternType(input: string): { type: PatternType | 'structural'; at: number } | undefined {
-  const match = /(?:^|[\s(])patterntype:("?)([a-z]*)\1(?=$|[\s)])/i.exec(input);
+  const match = /(?:^|[\s(])patterntype:(["']?)([a-z0-9]*)\1(?=$|[\s)])/i.exec(input);
   if (!match) return undefined;
   const at = match.index + match[0].indexOf(':') + 1;
   const value = match[2]!.toLowerCase();
@@ -553,7 +554,11 @@ function mergeFilterUnions(tokens: Token[]): ParserToken[] {
       filters.push(tokens[j + 2] as Extract<Token, { kind: 'filter' }>);
       j += 2;
     }
-    if (field && filters.length > 1) {
+    // Only where the or is the whole query or a whole group: in `foo lang:a or lang:b` the or
+    // splits the query (Sourcegraph: (foo lang:a) or lang:b), and the position check refuses it.
+    const whole = i === 0 && j === tokens.length - 1;
+    const grouped = tokens[i - 1]?.kind === 'paren' && tokens[j + 1]?.kind === 'paren';
+    if (field && filters.length > 1 && (whole || grouped)) {
       merged.push({ kind: 'union', start: filters[0]!.start, end: filters.at(-1)!.end, field, filters });
       i = j;
     } else merged.push(tokens[i]!);
@@ -659,7 +664,10 @@ function fileArguments(argument: string, at: number): { path?: string; content?:
     consumed = pattern.lastIndex;
     const key = (match[1] ?? 'path') as 'path' | 'content';
     const raw = match[2]!;
-    const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(["\\])/g, '$1') : raw;
+    const quoted = /^"(?:[^"\\]|\\.)*"$/.test(raw);
+    if (raw.startsWith('"') && !quoted)
+      throw new QuerySyntaxError('syntax', 'unterminated quoted string in repo:has.file()', at);
+    const value = quoted ? raw.slice(1, -1).replace(/\\(["\\])/g, '$1') : raw;
     if (result[key] !== undefined) throw new QuerySyntaxError('invalid-value', `repo:has.file() takes one ${key}:`, at);
     result[key] = value;
   }
@@ -674,6 +682,8 @@ function repoFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>): 
   const at = token.valueStart;
   const negated = token.negated;
   const predicate = (path?: string, content?: string, commitAfter?: string) => {
+    if (path === '' || content === '')
+      throw new QuerySyntaxError('invalid-value', 'a predicate needs a pattern: it would match every file', at);
     if (path !== undefined) checkRegexp(path, false, at, 'the predicate');
     if (content !== undefined) checkRegexp(content, false, at, 'the predicate');
     query.repoPredicates.push({
@@ -697,7 +707,7 @@ function repoFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>): 
     if (after !== undefined) {
       if (negated)
         throw new QuerySyntaxError('invalid-value', 'repo:has.commit.after() cannot be negated', token.start);
-      return predicate(undefined, undefined, relativeTime(after, at));
+      return predicate(undefined, undefined, commitAfterArgument(after, at));
     }
     const name = value.slice(0, value.indexOf('(') >= 0 ? value.indexOf('(') : undefined);
     if (/^has\.(description|topic|meta|key|tag)$/i.test(name))
@@ -717,31 +727,15 @@ function repoFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>): 
   (negated ? query.repoExclude : query.repoInclude).push(value);
 }
 
-/** has.commit.after's argument: a date or Sourcegraph's relative forms (`1 month ago`, `last week`). */
-function relativeTime(value: string, at: number): string {
-  const text = value.trim().replace(/^["']|["']$/g, '');
-  const relative = /^(\d+)\s+(second|minute|hour|day|week|month|year)s?\s+ago$/i.exec(text);
-  const last = /^last\s+(day|week|month|year)$/i.exec(text);
-  if (relative || last) {
-    const amount = relative ? Number(relative[1]) : 1;
-    const unit = (relative ? relative[2]! : last![1]!).toLowerCase();
-    const date = new Date();
-    if (unit === 'year') date.setUTCFullYear(date.getUTCFullYear() - amount);
-    else if (unit === 'month') date.setUTCMonth(date.getUTCMonth() - amount);
-    else {
-      const seconds = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 }[unit]!;
-      date.setTime(date.getTime() - amount * seconds * 1000);
-    }
-    return date.toISOString();
-  }
-  const parsed = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(parsed))
+/** Checks has.commit.after's argument (commit-after.ts) and keeps it as written. */
+function commitAfterArgument(value: string, at: number): string {
+  if (!commitAfterTime(value))
     throw new QuerySyntaxError(
       'invalid-value',
-      `repo:has.commit.after() needs a date (YYYY-MM-DD) or a time like \`1 month ago\`, not \`${text}\``,
+      `repo:has.commit.after() needs a date (YYYY-MM-DD) or a time like \`1 month ago\`, not \`${value.trim()}\``,
       at,
     );
-  return new Date(parsed).toISOString();
+  return value.trim();
 }
 
 function applyFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>): void {
@@ -782,6 +776,7 @@ function applyFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>):
     case 'file': {
       const content = predicateArgument(value, 'has.content') ?? predicateArgument(value, 'contains.content');
       if (content !== undefined) {
+        if (content === '') throw new QuerySyntaxError('invalid-value', 'file:has.content() needs a pattern', at);
         checkRegexp(content, false, at, 'file:has.content()');
         (token.negated ? query.fileContentExclude : query.fileContentInclude).push(content);
         return;
@@ -818,7 +813,13 @@ function applyFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>):
       query.caseSensitive = value.toLowerCase() === 'yes';
       return;
     case 'patterntype':
-      once(parser, name, token); // read before scanning (requestedPatternType)
+      once(parser, name, token); // read before scanning (requestedPatternType), checked here too
+      if (!/^(literal|standard|keyword|regexp?|structural)$/i.test(value))
+        throw new QuerySyntaxError(
+          'invalid-value',
+          `patterntype: must be literal, standard, keyword or regexp, not \`${value}\``,
+          at,
+        );
       return;
     case 'count':
       once(parser, name, token);

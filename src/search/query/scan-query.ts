@@ -88,6 +88,14 @@ function valueEnd(input: string, start: number, groups: boolean): number {
       i++;
       continue;
     }
+    // A quoted part inside a predicate (content:"a)b") holds parentheses and spaces as text.
+    if ((char === '"' || char === "'") && depth > 0) {
+      const close = input.indexOf(char, i + 1);
+      if (close > 0) {
+        i = close;
+        continue;
+      }
+    }
     if (char === '(') depth++;
     else if (char === ')') {
       if (depth === 0) {

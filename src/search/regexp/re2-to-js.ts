@@ -1,6 +1,6 @@
 // Translates an RE2 pattern (already accepted by re2js) into a JavaScript RegExp with the same
-// matches, so file contents can be counted by V8's much faster engine. Every construct whose meaning
-// differs between the two is written out explicitly: `.`, `^`, `$`, `\A`, `\z`, `\b`, Perl and POSIX
+// match positions (groups do not capture: callers that read a group use re2js), so file contents
+// can be counted by V8's much faster engine. Every construct whose meaning differs between the two is written out explicitly: `.`, `^`, `$`, `\A`, `\z`, `\b`, Perl and POSIX
 // classes are emitted as the code points RE2 means; inline flags become V8's modifier groups or are
 // applied while translating (`(?s)`, `(?m)`, `(?U)`). Anything not recognised returns undefined and
 // the caller keeps re2js. V8 backtracks, so callers run the result only where a deadline bounds it
@@ -31,6 +31,8 @@ class Untranslatable extends Error {}
 
 /** Unbounded repetitions (`*`, `+`, `{n,}`) a translated pattern may hold. */
 const MAX_UNBOUNDED = 3;
+/** Repetitions of any kind but an exact count (`?`, `*`, `{n,m}` …) a translated pattern may hold. */
+const MAX_CHOICES = 6;
 
 const hex = (codePoint: number) => `\\u{${codePoint.toString(16)}}`;
 
@@ -148,6 +150,7 @@ function translate(source: string, options: { caseInsensitive: boolean; multilin
   let out = '';
   let k = 0;
   let unbounded = 0;
+  let choices = 0;
 
   /** Up to three octal digits at k. */
   const readOctal = () => {
@@ -216,8 +219,14 @@ function translate(source: string, options: { caseInsensitive: boolean; multilin
     const single = (): number | string => {
       // One member: a code point, or a ready-made set (string).
       const char = at(k)!;
-      if (char === '[' && at(k + 1) === ':') {
-        const end = points.indexOf(0x3a, k + 2);
+      const posixEnd = char === '[' && at(k + 1) === ':' ? points.indexOf(0x3a, k + 2) : -1;
+      // A named class only when `:]` closes it, as in Go; `[[:alpha:x]` is a set of characters.
+      if (
+        posixEnd > 0 &&
+        points[posixEnd + 1] === 0x5d &&
+        /^\^?[a-z]+$/.test(String.fromCodePoint(...points.slice(k + 2, posixEnd)))
+      ) {
+        const end = posixEnd;
         let name = String.fromCodePoint(...points.slice(k + 2, end));
         k = end + 2;
         let posixNegated = false;
@@ -309,6 +318,13 @@ function translate(source: string, options: { caseInsensitive: boolean; multilin
     }
   };
 
+  /** A repetition operator at k: after \Q…\E or a flag group it would repeat what RE2 repeats, not us. */
+  const repetitionAhead = () =>
+    at(k) === '*' ||
+    at(k) === '+' ||
+    at(k) === '?' ||
+    /^\{\d+(,\d*)?\}/.test(String.fromCodePoint(...points.slice(k, k + 16)));
+
   const quantifier = (): string | undefined => {
     const char = at(k);
     let text: string | undefined;
@@ -327,10 +343,13 @@ function translate(source: string, options: { caseInsensitive: boolean; multilin
       k++;
     }
     if (flags.U) lazy = !lazy;
-    // Several unbounded repetitions in a row (a*a*a*b) backtrack polynomially: re2js keeps those.
+    // Several unbounded repetitions in a row (a*a*a*b) backtrack polynomially, many optional ones
+    // (a?a?…a?aa…a) exponentially: re2js keeps those.
     if (text === '*' || text === '+' || text.endsWith(',}')) {
       if (++unbounded > MAX_UNBOUNDED) throw new Untranslatable('too many unbounded repetitions');
     }
+    const exact = /^\{(\d+)\}$/.exec(text) ?? /^\{(\d+),\1\}$/.exec(text);
+    if (!exact && ++choices > MAX_CHOICES) throw new Untranslatable('too many optional repetitions');
     return text + (lazy ? '?' : '');
   };
 
@@ -344,10 +363,12 @@ function translate(source: string, options: { caseInsensitive: boolean; multilin
         k++;
         while (k < points.length && !(at(k) === '\\' && at(k + 1) === 'E')) out += literal(foldSafe(points[k++]!));
         if (k < points.length) k += 2;
+        if (repetitionAhead()) throw new Untranslatable('repetition after \\Q…\\E');
         continue;
       }
       if (next === 'E') {
         k++;
+        if (repetitionAhead()) throw new Untranslatable('repetition after \\E');
         continue;
       }
       if ('dswDSW'.includes(next)) {
@@ -399,11 +420,11 @@ function translate(source: string, options: { caseInsensitive: boolean; multilin
       if (at(k) === '?') {
         k++;
         if (at(k) === 'P' || at(k) === '<') {
-          // Named group: a plain capture (names are not needed to count or to read group 1).
+          // Named group: like any group, not capturing (positions only).
           const close = points.indexOf(0x3e, k);
           k = close + 1;
           frames.push({ saved: flags, caseAtStart: flags.i, open: 0, risky: false });
-          out += '(';
+          out += '(?:';
         } else {
           const { next, group } = readFlags();
           if (group) {
@@ -414,11 +435,12 @@ function translate(source: string, options: { caseInsensitive: boolean; multilin
             const caseChange = next.i;
             flags = { ...next, i: flags.i };
             setCase(frame, caseChange);
+            if (repetitionAhead()) throw new Untranslatable('repetition after a flag group');
           }
         }
       } else {
         frames.push({ saved: flags, caseAtStart: flags.i, open: 0, risky: false });
-        out += '(';
+        out += '(?:';
       }
       continue;
     } else if (char === ')') {

@@ -13,7 +13,8 @@ export interface Re2Options {
   multiline?: boolean;
   /**
    * Match with V8's engine on an exact translation (re2-to-js.ts) where there is one: many times
-   * faster, but backtracking, so only for callers that run under a deadline in a thread.
+   * faster, but backtracking, so only for callers that run under a deadline in a thread, and for
+   * match positions only (matches() then reports no group).
    */
   fast?: boolean;
 }
@@ -98,6 +99,9 @@ function findUnsupported(source: string): Unsupported | undefined {
   return undefined;
 }
 
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
 export class Re2 {
   readonly source: string;
   readonly groupCount: number;
@@ -179,8 +183,10 @@ export class Re2 {
       const abutting = start === end && start === previousEnd;
       previousEnd = end;
       if (abutting) continue;
-      const group1 = this.groupCount > 0 ? match[1] : undefined;
-      yield group1 === undefined ? { start, end } : { start, end, group1 };
+      // V8 finds empty matches between the halves of a surrogate pair; RE2 works on code points.
+      if (start === end && isLowSurrogate(text.charCodeAt(start)) && isHighSurrogate(text.charCodeAt(start - 1)))
+        continue;
+      yield { start, end };
       if (start >= text.length) return;
     }
   }
