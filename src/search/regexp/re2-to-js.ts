@@ -1,11 +1,12 @@
 // Translates an RE2 pattern (already accepted by re2js) into a JavaScript RegExp with the same
 // match positions (groups do not capture: callers that read a group use re2js), so file contents
-// can be counted by V8's much faster engine. Every construct whose meaning differs between the two is written out explicitly: `.`, `^`, `$`, `\A`, `\z`, `\b`, Perl and POSIX
-// classes are emitted as the code points RE2 means; inline flags become V8's modifier groups or are
-// applied while translating (`(?s)`, `(?m)`, `(?U)`). Anything not recognised returns undefined and
-// the caller keeps re2js. V8 backtracks, so callers run the result only where a deadline bounds it
-// (the search threads), and patterns that repeat a group which itself repeats or alternates stay
-// with re2js; test/re2-conformance.test.ts checks both engines against C++ RE2.
+// can be counted by V8's much faster engine. Every construct whose meaning differs between the two
+// is written out explicitly: `.`, `^`, `$`, `\A`, `\z`, `\b`, Perl and POSIX classes are emitted as
+// the code points RE2 means; inline flags become V8's modifier groups or are applied while
+// translating (`(?s)`, `(?m)`, `(?U)`). Anything not recognised returns undefined and the caller
+// keeps re2js. V8 backtracks, so callers run the result only where a deadline bounds it (the
+// search threads), and patterns a backtracking engine could run away on ((a+)+, (a|aa)*, a?a?…,
+// a*a*a*a*) stay with re2js; test/re2-conformance.test.ts checks both engines against C++ RE2.
 
 interface Flags {
   i: boolean;
