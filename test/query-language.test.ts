@@ -183,4 +183,21 @@ test('repository criteria accept only repo: filters', (t) => {
   t.throws(() => parseQuery('file:x', { criteriaOnly: true }), {
     message: 'repository criteria may only use repo: and -repo: filters, not `file:` at 0',
   });
+  // Criteria are matched by PostgreSQL: only what it reads as RE2 does.
+  t.like(
+    parseQuery('repo:^github\\.com/(acme|other)/ -repo:-(old|archive)$ repo:[a-z]{2,40}', { criteriaOnly: true }),
+    {
+      repoInclude: ['^github\\.com/(acme|other)/', '[a-z]{2,40}'],
+    },
+  );
+  const refused: Array<[string, string]> = [
+    ['repo:\\bacme', '`\\b`'],
+    ['repo:(?i)acme', 'flags or named groups'],
+    ['repo:[[:alpha:]]', 'POSIX classes'],
+    ['repo:a{300}', 'a repetition over 255'],
+  ];
+  for (const [criteria, what] of refused) {
+    const error = t.throws(() => parseQuery(criteria, { criteriaOnly: true }), { instanceOf: QuerySyntaxError });
+    t.true(error!.message.includes(`cannot use ${what}`), `${criteria}: ${error!.message}`);
+  }
 });

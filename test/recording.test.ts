@@ -259,9 +259,9 @@ test('a hostile regexp is counted in linear time; a search past its deadline is 
   const evil = createFixtureRepository(`${dir}/evil.git`, [
     { date: '2024-01-01T00:00:00Z', files: { 'evil.txt': `${'a'.repeat(36)}\n`.repeat(3) } },
   ]);
-  // Three distinct files of a million one-character matches each: seconds of (linear) matching by
+  // Eight distinct files of a million one-character matches each: about ten seconds of (linear) matching by
   // re2js (`é?` under case-insensitivity keeps the pattern off the V8 translation).
-  const slowFiles = Object.fromEntries([1, 2, 3].map((k) => [`slow${k}.txt`, 'ab'.repeat(500_000 - k)]));
+  const slowFiles = Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((k) => [`slow${k}.txt`, 'ab'.repeat(500_000 - k)]));
   const slow = createFixtureRepository(`${dir}/slow.git`, [{ date: '2024-01-01T00:00:00Z', files: slowFiles }]);
   const good = createFixtureRepository(`${dir}/good.git`, [
     { date: '2024-01-01T00:00:00Z', files: { 'ok.txt': 'fine fine\n' } },
@@ -271,7 +271,7 @@ test('a hostile regexp is counted in linear time; a search past its deadline is 
             insights_core.register_repository($3, 'slow/repo')`,
     [evil.path, good.path, slow.path],
   );
-  await startTestWorker(t, db.connectionString, { searchTimeoutMs: 1500, concurrency: 2 });
+  await startTestWorker(t, db.connectionString, { searchTimeoutMs: 4000, concurrency: 2 });
   const hostile = await createInsight(db, [{ query: '/(a+)+$/' }], { repositories: ['evil/repo'] });
   const long = await createInsight(db, [{ query: '/(.)é?/' }], { repositories: ['slow/repo'] });
   const benign = await createInsight(db, [{ query: 'fine' }], { repositories: ['good/repo'] });

@@ -5,8 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 
-/** The nice value of search threads (and the git processes they start). */
-export const SEARCH_THREAD_NICE = 10;
+/**
+ * The nice value of search threads (and the git processes they start): about a third of the CPU
+ * share of the event loop when both want it, not so low that searches starve on a busy machine.
+ */
+export const SEARCH_THREAD_NICE = 5;
 
 export function lowerThreadPriority(): void {
   try {

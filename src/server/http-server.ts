@@ -19,7 +19,7 @@ import { makeMetricsRegistry } from '../metrics/database-metrics.ts';
 import { listen } from '../net/listen.ts';
 import { EXPORT_PATH, serveViewExport } from './export-route.ts';
 import { rememberIdentity } from './request-identity.ts';
-import { makePreset } from './postgraphile-preset.ts';
+import { makePreset, MAX_REQUEST_BYTES } from './postgraphile-preset.ts';
 
 export interface HttpServerOptions {
   pool: pg.Pool;
@@ -151,6 +151,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         failed,
       );
     if (pathname !== '/graphql') return void toGraphql();
+    // An oversized body is refused before it is read, with the limit (grafserv would say "Too much data").
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > MAX_REQUEST_BYTES) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(
+        `${JSON.stringify({
+          errors: [
+            {
+              message: `the request body is ${length} bytes; the limit is ${MAX_REQUEST_BYTES} bytes (a query may be up to 4,096 characters)`,
+              extensions: { code: 'REQUEST_TOO_LARGE', limit: MAX_REQUEST_BYTES },
+            },
+          ],
+        })}\n`,
+      );
+      req.resume();
+      return;
+    }
     // Authenticate before GraphQL: a bad token is a 401 with one clear message and no data.
     identityFromHeader(req.headers.authorization, options.jwtSecret).then(
       (identity) => {

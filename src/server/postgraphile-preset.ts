@@ -87,6 +87,9 @@ export function maskError(error: GraphQLError): GraphQLError {
   });
 }
 
+/** The largest GraphQL request body accepted (grafserv's default); http-server.ts says so first. */
+export const MAX_REQUEST_BYTES = 100_000;
+
 export function makePreset({ pool, dataDir, jwtSecret }: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset],
@@ -131,6 +134,7 @@ export function makePreset({ pool, dataDir, jwtSecret }: PresetOptions): Graphil
     },
     grafserv: {
       maskError,
+      maxRequestLength: MAX_REQUEST_BYTES,
       graphqlPath: '/graphql',
       graphiql: true,
       graphiqlPath: '/graphiql',

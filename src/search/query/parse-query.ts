@@ -724,7 +724,38 @@ function repoFilter(parser: Parser, token: Extract<Token, { kind: 'filter' }>): 
     );
   }
   checkRegexp(value, false, at, 'repo:');
+  if (parser.options.criteriaOnly) checkCriteriaRegexp(value, at);
   (negated ? query.repoExclude : query.repoInclude).push(value);
+}
+
+/**
+ * Repository criteria are evaluated in SQL (insights_core.repository_criteria_matches, PostgreSQL's
+ * regular expressions) as repositories are registered. Only the part of RE2 both engines read the
+ * same is accepted there: literal characters and escaped punctuation, `.`, `^`, `$`, classes of
+ * characters and ranges, groups, `(?:…)`, `|` and repetitions up to 255.
+ */
+function checkCriteriaRegexp(value: string, at: number): void {
+  const refuse = (offset: number, what: string): never => {
+    throw new QuerySyntaxError(
+      'not-criteria',
+      `repository criteria cannot use ${what} (they are matched by PostgreSQL)`,
+      at + offset,
+      'put that repo: filter in the series query instead, where it is matched with RE2',
+    );
+  };
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i]!;
+    if (char === '\\') {
+      const next = value[i + 1] ?? '';
+      if (/[0-9A-Za-z]/.test(next)) refuse(i, `\`\\${next}\``);
+      i++;
+    } else if (char === '(' && value[i + 1] === '?' && value[i + 2] !== ':') refuse(i, 'flags or named groups');
+    else if (value.startsWith('[:', i) || value.startsWith('[[:', i)) refuse(i, 'POSIX classes');
+    else if (char === '{') {
+      const repeat = /^\{(\d+)(?:,(\d*))?\}/.exec(value.slice(i));
+      if (repeat && Math.max(Number(repeat[1]), Number(repeat[2] || 0)) > 255) refuse(i, 'a repetition over 255');
+    }
+  }
 }
 
 /** Checks has.commit.after's argument (commit-after.ts) and keeps it as written. */
