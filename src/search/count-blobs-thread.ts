@@ -3,11 +3,8 @@
 // the worker process's event loop.
 import { parentPort } from 'node:worker_threads';
 import type { BlobCount } from './count-matches.ts';
-import { lowerThreadPriority } from './lower-thread-priority.ts';
 import { readAndCount } from './read-and-count.ts';
 import type { SearchTask, ThreadMessage } from './search-thread-pool.ts';
-
-lowerThreadPriority();
 
 const post = (message: ThreadMessage) => parentPort!.postMessage(message);
 

@@ -189,8 +189,31 @@ function documentMatcher(inner: ContentMatcher): ContentMatcher {
  * or in-process for literals), so regexps may use V8 on their exact translation (regexp/re2.ts).
  */
 export function compileMatcher(query: MatcherQuery, options: { fast?: boolean } = {}): ContentMatcher {
+  // Compiled once per thread and query: a backfill step makes many small searches of one query.
+  const key = JSON.stringify([
+    query.pattern,
+    query.caseSensitive,
+    query.captureGroups,
+    query.countDocuments,
+    options.fast,
+  ]);
+  let matcher = compiled.get(key);
+  if (matcher) {
+    compiled.delete(key);
+  } else {
+    matcher = compileNew(query, options.fast === true);
+    if (compiled.size >= COMPILED_KEPT) compiled.delete(compiled.keys().next().value!);
+  }
+  compiled.set(key, matcher);
+  return matcher;
+}
+
+/** Matchers kept (least recently used dropped): they hold no state between counts. */
+const COMPILED_KEPT = 64;
+const compiled = new Map<string, ContentMatcher>();
+
+function compileNew(query: MatcherQuery, fast: boolean): ContentMatcher {
   const { pattern, caseSensitive } = query;
-  const fast = options.fast === true;
   if (!pattern) return { canBacktrack: false, count: () => ({ count: 1 }) };
   if (pattern.kind !== 'term') return treeMatcher(pattern, caseSensitive, query.countDocuments === true, fast);
   const single =

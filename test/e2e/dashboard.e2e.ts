@@ -57,7 +57,13 @@ test('create an insight in the dashboard, watch it backfill, and see its chart',
     /invalid regular expression in file:.* at 10/,
     "the parser's message while typing",
   );
+  // The capture-group toggle: the same query is checked as a detect-and-track series.
   await page.fill('.series-row .query', 'TODO');
+  await page.waitForSelector('.series-row .check.ok');
+  await page.check('.series-row .capture-toggle');
+  await page.waitForSelector('.series-row .check.bad');
+  t.regex((await page.textContent('.series-row .check')) ?? '', /needs a regexp with a capturing group/);
+  await page.uncheck('.series-row .capture-toggle');
   await page.waitForSelector('.series-row .check.ok');
   await page.fill('input[name=repositories]', 'acme/api');
   await page.fill('input[name=samples]', '8');
