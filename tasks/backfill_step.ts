@@ -8,7 +8,7 @@ import { backfillRepository } from '../src/backfill/backfill-repository.ts';
 import { errorMessage } from '../src/logger.ts';
 import { SearchTimeoutError } from '../src/search/count-blobs.ts';
 import { QuerySyntaxError, type SearchQuery } from '../src/search/query/parse-query.ts';
-import { repositoryMatcher } from '../src/search/repo-filter.ts';
+import { repositoriesInScope } from '../src/search/repo-filter.ts';
 import { planForSeries } from '../src/search/series-plan.ts';
 import { searchTimeoutMs } from '../src/search/search-timeout.ts';
 import {
@@ -81,7 +81,6 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
     await failBackfill(pool, backfillId, `the series query is invalid: ${errorMessage(error)}`);
     return 'stopped';
   }
-  const inScope = repositoryMatcher(query);
   const times = step.sample_times ?? [];
   // The time budget is measured here, on this process's clock; the database decides what it means.
   const budgetEnds = Date.now() + context.backfillBudgetMs;
@@ -107,7 +106,12 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
     const failures: BackfillFailure[] = [];
     // The query's own repo: filters narrow the series' scope exactly as for recordings; repositories
     // outside them, or deleted since planning, have nothing to count.
-    const repositories = (await loadRepositories(pool, move.repo_ids)).filter((repo) => inScope(repo.name));
+    // A page holds a few repositories: their names are matched well within one search's time.
+    const repositories = repositoriesInScope(
+      await loadRepositories(pool, move.repo_ids),
+      query,
+      Date.now() + searchTimeoutMs(context, query),
+    );
     const succeeded = move.repo_ids.filter((id) => !repositories.some((r) => r.id === id));
     let blobsRead = 0;
     for (const repository of repositories) {

@@ -8,7 +8,7 @@ import { errorMessage } from '../src/logger.ts';
 import { ensureMirror } from '../src/repos/sync-repository.ts';
 import { SearchTimeoutError } from '../src/search/count-blobs.ts';
 import { QuerySyntaxError, type SearchQuery } from '../src/search/query/parse-query.ts';
-import { repositoryMatcher } from '../src/search/repo-filter.ts';
+import { repositoriesInScope } from '../src/search/repo-filter.ts';
 import { planForSeries } from '../src/search/series-plan.ts';
 import { searchTimeoutMs } from '../src/search/search-timeout.ts';
 import { searchCommit } from '../src/search/search-commit.ts';
@@ -56,10 +56,18 @@ export function makeTask(context: TaskContext) {
     // Full precision: a recording and a snapshot queued together must not share a recording time
     // (insight_series_recording_times is unique per series and time).
     const time = input.time ? new Date(input.time) : new Date();
-    const inScope = repositoryMatcher(query);
-    const repositories = (await loadRepositories(context.pool, series.repo_ids)).filter((repo) => inScope(repo.name));
+    const candidates = await loadRepositories(context.pool, series.repo_ids);
     const points: RecordedPoint[] = [];
     const incomplete: IncompleteRepository[] = [];
+    let repositories: typeof candidates = [];
+    try {
+      repositories = repositoriesInScope(candidates, query, Date.now() + searchTimeoutMs(context, query));
+    } catch (error) {
+      if (!(error instanceof SearchTimeoutError)) throw error;
+      // Which repositories are in scope could not be decided in time: each gets a timeout point.
+      for (const repository of candidates) incomplete.push({ repo_id: repository.id, reason: 'timeout' });
+      helpers.logger.warn(`series ${series.series_id}: ${errorMessage(error)}`);
+    }
     for (const repository of repositories) {
       try {
         const { gitDir, head } = await ensureMirror({ pool: context.pool, dataDir: context.dataDir, repository });

@@ -646,7 +646,9 @@ test('a failing repository is retried after the main pass and given up after thr
   );
 });
 
-test('more failing repositories than max(50, 5 %) fail the backfill with exceeds-error-limit', async (t) => {
+// Serial (ava runs serial tests first, one at a time): 51 repositories failing three times each is
+// ~150 git processes, which the file's other backfills running at once could slow past the wait.
+test.serial('more failing repositories than max(50, 5 %) fail the backfill with exceeds-error-limit', async (t) => {
   const db = await useTestDatabase(t);
   await registerRepositories(t, db, 1);
   const names = ['acme/repo0'];
@@ -659,7 +661,7 @@ test('more failing repositories than max(50, 5 %) fail the backfill with exceeds
   }
   await startTestWorker(t, db.connectionString, { backfillPageSize: 20 });
   const series = await createInsight(db, 'TODO', names, 4);
-  const done = await waitForBackfill(db, series.backfill_id, ['failed'], 90_000);
+  const done = await waitForBackfill(db, series.backfill_id, ['failed'], 150_000);
   t.is(done.job_state, 'failed');
   t.regex(done.failure_message, /^51 repositories failed, more than the limit of 50$/);
   const incomplete = await db.pool.query(

@@ -1,5 +1,6 @@
 // The repo: and -repo: filters of a query, applied to repository names with RE2 (case-insensitive
 // unless case:yes, as in Sourcegraph). Every repo: filter must match (AND) and no -repo: may.
+import { SearchTimeoutError } from './read-and-count.ts';
 import { compileRe2, type Re2 } from './regexp/re2.ts';
 import type { SearchQuery } from './query/parse-query.ts';
 
@@ -13,6 +14,23 @@ export function repositoryMatcher(query: RepoScope): (name: string) => boolean {
   return (name) => include.every((re) => re.test(name)) && !exclude.some((re) => re.test(name));
 }
 
-export function repositoryMatches(query: RepoScope, name: string): boolean {
-  return repositoryMatcher(query)(name);
+/** Names matched between deadline checks. */
+const NAMES_PER_CHECK = 256;
+
+/**
+ * The repositories whose names a query's repo: filters admit, within a deadline: each name is
+ * matched in linear time, but a series may cover many repositories. Past the deadline it throws
+ * SearchTimeoutError.
+ */
+export function repositoriesInScope<T extends { name: string }>(
+  repositories: T[],
+  query: RepoScope,
+  deadline: number,
+): T[] {
+  const inScope = repositoryMatcher(query);
+  return repositories.filter((repository, k) => {
+    if (k % NAMES_PER_CHECK === NAMES_PER_CHECK - 1 && Date.now() > deadline)
+      throw new SearchTimeoutError('matching repository names took longer than the search timeout');
+    return inScope(repository.name);
+  });
 }
