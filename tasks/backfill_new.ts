@@ -9,16 +9,14 @@ import { QuerySyntaxError } from '../src/search/query/parse-query.ts';
 import { planForSeries } from '../src/search/series-plan.ts';
 import { backfillToPlan, failBackfill, planBackfill } from '../src/store/backfill-steps.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
+import { databaseId } from '../src/db/database-id.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'backfill_new';
 
 export const backfillPayloadSchema = z
   .object({
-    backfill_id: z
-      .number({ error: 'must be a backfill id (a number)' })
-      .int('must be a whole number')
-      .positive('must be positive'),
+    backfill_id: databaseId('a backfill id'),
   })
   .strict();
 

@@ -20,17 +20,23 @@ import {
 } from '../src/store/recordings.ts';
 import { loadRepositories } from '../src/store/repositories.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
+import { databaseId, MAX_DATABASE_ID } from '../src/db/database-id.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'record_series';
 
 const payloadSchema = z
   .object({
-    series_id: z.union([z.number().int().positive(), z.string().min(1)], {
-      error: 'must be a series id (number) or series_id (text)',
+    series_id: z.union([databaseId('a series id'), z.string().min(1).max(200)], {
+      error: `must be a series id (a number from 1 to ${MAX_DATABASE_ID}) or series_id (text)`,
     }),
     mode: z.enum(['record', 'snapshot'], { error: 'must be "record" or "snapshot"' }).default('record'),
-    time: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2024-05-01T00:00:00Z' }).optional(),
+    // A recording counts HEAD as it is now: a time far from now would put today's numbers there.
+    time: z.iso
+      .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2024-05-01T00:00:00Z' })
+      .refine((time) => Date.parse(time) >= Date.UTC(1970, 0, 1), 'must not be before 1970')
+      .refine((time) => Date.parse(time) <= Date.now() + 3_600_000, 'must not be more than an hour in the future')
+      .optional(),
   })
   .strict();
 

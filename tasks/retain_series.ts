@@ -14,16 +14,14 @@ import {
   startRetentionJob,
 } from '../src/store/retention.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
+import { databaseId } from '../src/db/database-id.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'retain_series';
 
 const payloadSchema = z
   .object({
-    retention_job_id: z
-      .number({ error: 'must be an insights_data_retention_jobs id (a number)' })
-      .int('must be a whole number')
-      .positive('must be positive'),
+    retention_job_id: databaseId('an insights_data_retention_jobs id'),
     keep: z
       .number({ error: 'must be a number of samples' })
       .int('must be a whole number')

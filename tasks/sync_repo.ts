@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { loadRepositories } from '../src/store/repositories.ts';
 import { syncRepository } from '../src/repos/sync-repository.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
+import { databaseId } from '../src/db/database-id.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
 
 export const identifier = 'sync_repo';
@@ -14,10 +15,7 @@ const COOLDOWN_MS = 60_000;
 
 const payloadSchema = z
   .object({
-    repo_id: z
-      .number({ error: 'must be a repository id (a number)' })
-      .int('must be a whole number')
-      .positive('must be positive'),
+    repo_id: databaseId('a repository id'),
     force: z.boolean({ error: 'must be true or false' }).default(false),
   })
   .strict();

@@ -206,8 +206,25 @@ test('forged, expired, malformed and wrongly-sent tokens get a clear error and n
     .setSubject('alice')
     .setExpirationTime('1h')
     .sign(SECRET);
+  // Ids past PostgreSQL's integer get a message, not a raw "out of range" from the database.
+  const hugeUser = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('9999999999')
+    .setExpirationTime('1h')
+    .sign(SECRET);
+  const hugeOrg = await new SignJWT({ org_ids: [2_147_483_648] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('1')
+    .setExpirationTime('1h')
+    .sign(SECRET);
   const cases: Array<[string, string, RegExp]> = [
     ['forged', forged, /^invalid token: bad signature$/],
+    ['a user id past 2^31 - 1', hugeUser, /^invalid token: the sub claim must be a user id of at most 2147483647$/],
+    [
+      'an org id past 2^31 - 1',
+      hugeOrg,
+      /^invalid token: the org_ids claim: must be at most 2147483647 \(a PostgreSQL integer\)$/,
+    ],
     ['expired', expired, /^invalid token: it has expired$/],
     ['malformed claims', badClaims, /^invalid token: the sub claim must be a positive integer user id$/],
     ['not a JWT', 'abc.def.ghi', /^invalid token: /],
@@ -268,5 +285,5 @@ test('code-insights token issues a token the server accepts', async (t) => {
   ]);
   const bad = await runCli(['token', '--user', 'bob'], cliEnv({ DATA_DIR: tempDir(t) }));
   t.is(bad.code, 2);
-  t.regex(bad.stderr, /--user must be a positive integer, not "bob"/);
+  t.regex(bad.stderr, /--user must be a numeric id from 1 to 2147483647, got "bob"/);
 });

@@ -173,18 +173,18 @@ test('a recording and a snapshot at HEAD agree, zero-fill covers repositories wi
   // Recording twice at the same time leaves one point per repository.
   for (let i = 0; i < 2; i++) {
     await db.pool.query(
-      `select graphile_worker.add_job('record_series', json_build_object('series_id', $1::int, 'time', '2030-01-01T00:00:00Z'))`,
+      `select graphile_worker.add_job('record_series', json_build_object('series_id', $1::int, 'time', '2026-01-01T00:00:00Z'))`,
       [seriesId],
     );
     await waitFor(
       async () => (await db.pool.query(`select count(*)::int as n from graphile_worker.jobs`)).rows[0].n === 0,
     );
   }
-  const at2030 = await db.pool.query(
-    `select count(*)::int as n, sum(value)::int as total from series_points where series_id = $1 and time = '2030-01-01T00:00:00Z'`,
+  const atFixedTime = await db.pool.query(
+    `select count(*)::int as n, sum(value)::int as total from series_points where series_id = $1 and time = '2026-01-01T00:00:00Z'`,
     [publicId],
   );
-  t.deepEqual(at2030.rows[0], { n: 2, total: 4 });
+  t.deepEqual(atFixedTime.rows[0], { n: 2, total: 4 });
 
   // A second snapshot replaces the first.
   await db.pool.query(
@@ -373,15 +373,25 @@ test('malformed record_series payloads fail with a message naming the field', as
   await startTestWorker(t, db.connectionString);
   await db.pool.query(`select graphile_worker.add_job('record_series', '{"series_id": 1, "mode": "sometimes"}')`);
   await db.pool.query(`select graphile_worker.add_job('record_series', '{"series_id": 999}')`);
+  await db.pool.query(`select graphile_worker.add_job('record_series', '{"series_id": 2147483648}')`);
+  await db.pool.query(
+    `select graphile_worker.add_job('record_series', '{"series_id": 1, "time": "9999-01-01T00:00:00Z"}')`,
+  );
+  await db.pool.query(
+    `select graphile_worker.add_job('record_series', '{"series_id": 1, "time": "0001-01-01T00:00:00Z"}')`,
+  );
   const errors = await waitFor(async () => {
     const { rows } = await db.pool.query(
       `select last_error from graphile_worker.jobs where attempts >= max_attempts and last_error is not null order by id`,
     );
-    return rows.length === 2 ? rows.map((r) => r.last_error) : undefined;
+    return rows.length === 5 ? rows.map((r) => r.last_error) : undefined;
   });
   t.deepEqual(errors, [
     'record_series: invalid payload: mode: must be "record" or "snapshot"',
     'record_series: no series 999',
+    'record_series: invalid payload: series_id: must be at most 2147483647 (a PostgreSQL integer)',
+    'record_series: invalid payload: time: must not be more than an hour in the future',
+    'record_series: invalid payload: time: must not be before 1970',
   ]);
 });
 

@@ -2,6 +2,7 @@
 // verifies them and maps them to PostgreSQL settings, and row-level security does the rest.
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
+import { databaseId, MAX_DATABASE_ID } from '../db/database-id.ts';
 
 export interface Identity {
   userId: number;
@@ -22,9 +23,10 @@ export class AuthenticationError extends Error {
 const claimsSchema = z.object({
   sub: z
     .string({ error: 'the sub claim (user id) is required' })
-    .regex(/^[1-9]\d{0,9}$/, 'the sub claim must be a positive integer user id'),
+    .regex(/^[1-9]\d{0,9}$/, 'the sub claim must be a positive integer user id')
+    .refine((sub) => Number(sub) <= MAX_DATABASE_ID, `the sub claim must be a user id of at most ${MAX_DATABASE_ID}`),
   org_ids: z
-    .array(z.number().int().positive(), { error: 'the org_ids claim must be an array of positive integers' })
+    .array(databaseId('an org id'), { error: 'the org_ids claim must be an array of positive integers' })
     .max(1000)
     .optional(),
   admin: z.boolean({ error: 'the admin claim must be true or false' }).optional(),
@@ -44,7 +46,12 @@ export async function verifyToken(token: string, secret: Uint8Array): Promise<Id
     throw error;
   }
   const claims = claimsSchema.safeParse(payload);
-  if (!claims.success) throw new AuthenticationError(`invalid token: ${claims.error.issues[0]!.message}`);
+  if (!claims.success) {
+    const issue = claims.error.issues[0]!;
+    // Messages of whole claims name them; one about an element says which claim it is in.
+    const where = issue.message.startsWith('the ') ? '' : `the ${String(issue.path[0])} claim: `;
+    throw new AuthenticationError(`invalid token: ${where}${issue.message}`);
+  }
   return { userId: Number(claims.data.sub), orgIds: claims.data.org_ids ?? [], admin: claims.data.admin ?? false };
 }
 

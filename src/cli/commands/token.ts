@@ -9,6 +9,7 @@ import {
   printHelp,
   UsageError,
 } from '../command.ts';
+import { parseId } from '../parse-id.ts';
 
 const help = `Usage: code-insights token --user ID [--org ID]... [--admin] [--ttl 1h] [--json]
 
@@ -32,10 +33,6 @@ Examples:
   curl -H "Authorization: Bearer $(code-insights token --user 42)" -d '{"query":"{ allInsightViews { nodes { title } } }"}' \\
        -H 'content-type: application/json' http://127.0.0.1:4000/graphql`;
 
-const positiveInteger = (flag: string, value: string): number => {
-  if (!/^[1-9]\d{0,9}$/.test(value)) throw new UsageError(`${flag} must be a positive integer, not "${value}"`);
-  return Number(value);
-};
 
 export const token: Command = {
   name: 'token',
@@ -52,8 +49,8 @@ export const token: Command = {
     });
     if (values.help) return printHelp(this);
     if (typeof values.user !== 'string') throw new UsageError('--user is required');
-    const userId = positiveInteger('--user', values.user);
-    const orgIds = ((values.org as unknown as string[] | undefined) ?? []).map((org) => positiveInteger('--org', org));
+    const userId = parseId(values.user, '--user');
+    const orgIds = ((values.org as unknown as string[] | undefined) ?? []).map((org) => parseId(org, '--org'));
     const ttl = (values.ttl as string | undefined) ?? '1h';
     const match = ttl.match(/^(\d+)\s*(s|m|h|d|w)$/);
     if (!match || Number(match[1]) < 1) throw new UsageError(`--ttl must look like 30m, 1h or 7d, not "${ttl}"`);
