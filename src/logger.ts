@@ -25,12 +25,23 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/**
+ * One log line per event, whatever the text holds: a repository name, a query or git's output with
+ * a line break or a terminal escape must not forge a line of its own (control characters are written
+ * as JSON would, `\n`, `\u001b`).
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, (char) =>
+    char === '\n' ? '\\n' : char === '\r' ? '\\r' : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const threshold = ORDER[options.level];
   const fields = options.fields ?? {};
   const shownFields = Object.entries(fields)
-    .map(([name, value]) => ` ${name}=${value}`)
+    .map(([name, value]) => ` ${name}=${oneLine(String(value))}`)
     .join('');
   const emit = (level: LogLevel, message: string) => {
     if (ORDER[level] < threshold) return;
@@ -42,7 +53,7 @@ export function createLogger(options: LoggerOptions): Logger {
       return;
     }
     const scope = options.scope ? ` ${options.scope}:` : '';
-    write(`${time} ${level.toUpperCase().padEnd(5)}${scope}${shownFields} ${message}\n`);
+    write(`${time} ${level.toUpperCase().padEnd(5)}${scope}${shownFields} ${oneLine(message)}\n`);
   };
   return {
     level: options.level,

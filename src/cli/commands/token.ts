@@ -33,7 +33,6 @@ Examples:
   curl -H "Authorization: Bearer $(code-insights token --user 42)" -d '{"query":"{ allInsightViews { nodes { title } } }"}' \\
        -H 'content-type: application/json' http://127.0.0.1:4000/graphql`;
 
-
 export const token: Command = {
   name: 'token',
   summary: 'issue an API token for a user (orgs, admin, lifetime)',

@@ -294,7 +294,12 @@ function parseOr(parser: Parser): PatternNode | null {
     const token = parser.tokens[parser.next];
     if (child) children.push(child);
     else if (operatorAt >= 0)
-      throw new QuerySyntaxError('syntax', '`or` needs a pattern on both sides', operatorAt, 'quote it, or use /or/');
+      throw new QuerySyntaxError(
+        'syntax',
+        '`or` needs a pattern on both sides',
+        operatorAt,
+        'to search for the word, write /or/',
+      );
     if (token?.kind === 'operator' && token.operator === 'or') {
       if (!child) throw new QuerySyntaxError('syntax', '`or` needs a pattern on both sides', token.start);
       operatorAt = token.start;
