@@ -22,6 +22,7 @@ import { loadRepositories } from '../src/store/repositories.ts';
 import { InvalidPayloadError, parsePayload } from '../src/worker/payload.ts';
 import { databaseId, MAX_DATABASE_ID } from '../src/db/database-id.ts';
 import type { TaskContext } from '../src/worker/task-context.ts';
+import { preciseNow } from '../src/worker/precise-now.ts';
 
 export const identifier = 'record_series';
 
@@ -61,7 +62,7 @@ export function makeTask(context: TaskContext) {
 
     // Full precision: a recording and a snapshot queued together must not share a recording time
     // (insight_series_recording_times is unique per series and time).
-    const time = input.time ? new Date(input.time) : new Date();
+    const time = input.time ?? preciseNow();
     const candidates = await loadRepositories(context.pool, series.repo_ids);
     const points: RecordedPoint[] = [];
     const incomplete: IncompleteRepository[] = [];
@@ -105,7 +106,7 @@ export function makeTask(context: TaskContext) {
       incomplete,
     });
     helpers.logger.info(
-      `series ${series.series_id}: ${input.mode} at ${time.toISOString()}: ${points.length} point(s) from ${repositories.length} repositories, ${incomplete.length} incomplete`,
+      `series ${series.series_id}: ${input.mode} at ${time}: ${points.length} point(s) from ${repositories.length} repositories, ${incomplete.length} incomplete`,
     );
   };
 }

@@ -42,7 +42,8 @@ export async function storeSeriesRecording(
   db: Queryable,
   recording: {
     seriesId: number;
-    time: Date;
+    /** ISO 8601 text (microseconds kept) or a Date. */
+    time: string | Date;
     snapshot: boolean;
     points: RecordedPoint[];
     incomplete: IncompleteRepository[];
