@@ -38,12 +38,17 @@ export async function waitForDatabase({
   throw new Error(`cannot connect to the database at ${redact(connectionString)}: ${errorMessage(lastError)}`);
 }
 
-/** The connection string with its password replaced, for messages and logs. */
+/** Query parameters of a PostgreSQL URL that carry a secret (libpq's and pg's names). */
+const SECRET_PARAMETERS = ['password', 'sslpassword'];
+
+/** The connection string with its passwords replaced (user info and ?password=), for messages and logs. */
 export function redact(connectionString: string): string {
   try {
     const url = new URL(connectionString);
     if (url.password) url.password = '***';
-    return url.toString();
+    for (const name of [...url.searchParams.keys()])
+      if (SECRET_PARAMETERS.includes(name.toLowerCase())) url.searchParams.set(name, '***');
+    return url.toString().replaceAll('%2A%2A%2A', '***');
   } catch {
     return '(unparseable connection string)';
   }
