@@ -6,6 +6,24 @@
 CREATE SCHEMA insights_core;
 COMMENT ON SCHEMA insights_core IS 'The core of Code Insights that is not API: rules, writers and internal tables (PostGraphile does not see it).';
 
+-- table insights_core.dashboard_grant_roles
+CREATE TABLE insights_core.dashboard_grant_roles (
+  grant_id integer NOT NULL,
+  role grant_role NOT NULL,
+  CONSTRAINT dashboard_grant_roles_pkey PRIMARY KEY (grant_id),
+  CONSTRAINT dashboard_grant_roles_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES dashboard_grants(id) ON DELETE CASCADE
+);
+COMMENT ON TABLE insights_core.dashboard_grant_roles IS 'The role of each dashboard grant (none: viewer).';
+
+-- table insights_core.insight_view_grant_roles
+CREATE TABLE insights_core.insight_view_grant_roles (
+  grant_id integer NOT NULL,
+  role grant_role NOT NULL,
+  CONSTRAINT insight_view_grant_roles_pkey PRIMARY KEY (grant_id),
+  CONSTRAINT insight_view_grant_roles_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES insight_view_grants(id) ON DELETE CASCADE
+);
+COMMENT ON TABLE insights_core.insight_view_grant_roles IS 'The role of each view grant (none: viewer).';
+
 -- table insights_core.insight_view_lines
 CREATE TABLE insights_core.insight_view_lines (
   view_id integer NOT NULL,
@@ -36,6 +54,17 @@ CREATE TABLE insights_core.recurring_tasks (
 );
 COMMENT ON TABLE insights_core.recurring_tasks IS 'The recurring work, defined once: the worker''s Graphile Worker crontab is built from it (worker_crontab()), and task_run_status reads it.';
 COMMENT ON COLUMN insights_core.recurring_tasks.options IS 'Graphile Worker crontab options, for example ?fill=1d (a run missed during downtime is made up once, up to a day late).';
+
+-- table insights_core.repository_permissions
+CREATE TABLE insights_core.repository_permissions (
+  repo_id integer NOT NULL,
+  user_id integer,
+  org_id integer,
+  CONSTRAINT repository_permissions_key UNIQUE NULLS NOT DISTINCT (repo_id, user_id, org_id),
+  CONSTRAINT repository_permissions_one_grantee CHECK (((user_id IS NULL) <> (org_id IS NULL))),
+  CONSTRAINT repository_permissions_repo_id_fkey FOREIGN KEY (repo_id) REFERENCES repositories(id) ON DELETE CASCADE
+);
+COMMENT ON TABLE insights_core.repository_permissions IS 'Who may see a restricted repository (a user or an org per row); a repository without rows is visible to everyone.';
 
 -- table insights_core.search_blob_counts
 CREATE TABLE insights_core.search_blob_counts (
@@ -136,6 +165,46 @@ CREATE VIEW insights_core.task_run_status AS
            FROM insights_core.worker_processes w) alive);
 COMMENT ON VIEW insights_core.task_run_status IS 'Per recurring task: its schedule, last run, last success, last failure and whether it is overdue.';
 
+-- function insights_core.app_hidden_repo_ids()
+CREATE OR REPLACE FUNCTION insights_core.app_hidden_repo_ids()
+ RETURNS integer[]
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select case when not app_is_api_request() or app_is_admin() then '{}'::integer[]
+    else coalesce((select array_agg(distinct p.repo_id order by p.repo_id) from repository_permissions p
+                    where not exists (select 1 from repository_permissions q
+                                       where q.repo_id = p.repo_id
+                                         and ((q.user_id is not null and q.user_id = app_user_id())
+                                              or (q.org_id is not null and q.org_id = any (app_org_ids()))))),
+                  '{}') end
+$function$;
+COMMENT ON FUNCTION insights_core.app_hidden_repo_ids() IS 'Ids of the restricted repositories the requester may not see (none for admins and outside the API); every read path leaves them out.';
+
+-- function insights_core.app_hidden_repo_name_ids()
+CREATE OR REPLACE FUNCTION insights_core.app_hidden_repo_name_ids()
+ RETURNS integer[]
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+declare
+  hidden integer[] := app_hidden_repo_ids();
+begin
+  if cardinality(hidden) = 0 then
+    return '{}';
+  end if;
+  -- Current names, and the names (then and now) their points were recorded under.
+  return array(
+    select n.id from repo_names n join repositories r on r.name = n.name where r.id = any (hidden)
+    union select p.repo_name_id from series_points p where p.repo_id = any (hidden)
+    union select p.original_repo_name_id from series_points p where p.repo_id = any (hidden)
+    union select p.repo_name_id from series_points_snapshots p where p.repo_id = any (hidden));
+end
+$function$;
+COMMENT ON FUNCTION insights_core.app_hidden_repo_name_ids() IS 'Ids of the names (repo_names) of the repositories the requester may not see.';
+
 -- function insights_core.app_is_admin()
 CREATE OR REPLACE FUNCTION insights_core.app_is_admin()
  RETURNS boolean
@@ -146,16 +215,25 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION insights_core.app_is_admin() IS 'Whether the request''s verified token carries the admin claim.';
 
+-- function insights_core.app_is_api_request()
+CREATE OR REPLACE FUNCTION insights_core.app_is_api_request()
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$
+  -- API requests run as one of its roles (set_config('role', ...), still visible inside SECURITY
+  -- DEFINER functions); workers, the CLI and DBAs connect as themselves.
+  select current_setting('role') in ('code_insights_anonymous', 'code_insights_user', 'code_insights_admin')
+$function$;
+COMMENT ON FUNCTION insights_core.app_is_api_request() IS 'Whether the statement runs for an API request (as one of the API roles) rather than a worker, the CLI or a DBA.';
+
 -- function insights_core.app_may_read_view(view_id integer)
 CREATE OR REPLACE FUNCTION insights_core.app_may_read_view(view_id integer)
  RETURNS boolean
  LANGUAGE sql
  STABLE
 AS $function$
-  -- API requests run as one of its roles (set_config('role', ...), still visible inside SECURITY
-  -- DEFINER functions); workers, the CLI and DBAs connect as themselves and see everything.
-  select current_setting('role') not in ('code_insights_anonymous', 'code_insights_user', 'code_insights_admin')
-      or insights_core.insight_view_is_visible(view_id)
+  select not insights_core.app_is_api_request() or insights_core.insight_view_is_visible(view_id)
 $function$;
 COMMENT ON FUNCTION insights_core.app_may_read_view(view_id integer) IS 'Whether the requester may read the view: always outside the API roles, else by its grants.';
 
@@ -568,6 +646,17 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION insights_core.backfill_priority(backfill_id integer) IS 'The Graphile Worker priority of a backfill''s next step: its cost bucket in insights_jobs_backfill_in_progress.';
 
+-- function insights_core.backfill_queue_name(backfill_id integer)
+CREATE OR REPLACE FUNCTION insights_core.backfill_queue_name(backfill_id integer)
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select 'backfill-user-' || series_owner_user_id(b.series_id) from insight_series_backfill b where b.id = backfill_queue_name.backfill_id
+$function$;
+COMMENT ON FUNCTION insights_core.backfill_queue_name(backfill_id integer) IS 'The Graphile Worker queue of a backfill''s steps: one per owning user (steps in a queue run one at a time), null when no user owns the series.';
+
 -- function insights_core.backfill_queue_step(backfill_id integer)
 CREATE OR REPLACE FUNCTION insights_core.backfill_queue_step(backfill_id integer)
  RETURNS void
@@ -582,10 +671,11 @@ begin
   select j.queued_at into queued from insights_background_jobs j where j.backfill_id = backfill_queue_step.backfill_id order by j.id limit 1;
   perform graphile_worker.add_job('backfill_step', json_build_object('backfill_id', backfill_queue_step.backfill_id),
     job_key := 'backfill:' || backfill_queue_step.backfill_id, priority := backfill_priority(backfill_queue_step.backfill_id),
-    run_at := least(coalesce(queued, now()), now()), max_attempts := 10);
+    run_at := least(coalesce(queued, now()), now()), max_attempts := 10,
+    queue_name := backfill_queue_name(backfill_queue_step.backfill_id));
 end
 $function$;
-COMMENT ON FUNCTION insights_core.backfill_queue_step(backfill_id integer) IS 'Queues the next step of a processing backfill with the priority of its cost bucket.';
+COMMENT ON FUNCTION insights_core.backfill_queue_step(backfill_id integer) IS 'Queues the next step of a processing backfill with the priority of its cost bucket, in its owner''s queue (one step per user at a time).';
 
 -- function insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text)
 CREATE OR REPLACE FUNCTION insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text DEFAULT NULL::text)
@@ -720,6 +810,11 @@ AS $function$
        and j.run_at <= now()
        and j.attempts < j.max_attempts
        and j.priority < insights_core.backfill_priority(backfill_should_yield.backfill_id)
+       -- A job whose queue another step holds cannot run now; one in this step's own queue can, once it yields.
+       and (j.queue_name is null
+            or j.queue_name is not distinct from insights_core.backfill_queue_name(backfill_should_yield.backfill_id)
+            or not exists (select 1 from graphile_worker._private_job_queues q
+                            where q.queue_name = j.queue_name and q.locked_at is not null))
   )
 $function$;
 COMMENT ON FUNCTION insights_core.backfill_should_yield(backfill_id integer) IS 'True when backfill work of a cheaper cost bucket (or a backfill waiting to be planned) is queued and due: the running step of this backfill ends after its page and yields to it.';
@@ -896,6 +991,15 @@ begin
     if jsonb_typeof(element) <> 'object' or coalesce(btrim(element->>'query'), '') = '' then
       raise exception 'series %: a non-empty "query" is required', position using errcode = '22023';
     end if;
+    -- ->> would turn ["TODO"] or {"a": 1} into text that no parser ever sees as meant.
+    if jsonb_typeof(element->'query') <> 'string' then
+      raise exception 'series %: "query" must be a string, not %', position,
+        case jsonb_typeof(element->'query') when 'array' then 'an array' when 'object' then 'an object' else 'a ' || jsonb_typeof(element->'query') end
+        using errcode = '22023';
+    end if;
+    if exists (select 1 from unnest(array['label', 'stroke']) k where element ? k and jsonb_typeof(element->k) not in ('string', 'null')) then
+      raise exception 'series %: "label" and "stroke" must be strings', position using errcode = '22023';
+    end if;
     if exists (select 1 from jsonb_object_keys(element) k where k not in ('query', 'label', 'stroke', 'capture_groups')) then
       raise exception 'series %: unknown field(s) %; expected query, label, stroke, capture_groups', position,
         (select string_agg(k, ', ') from jsonb_object_keys(element) k where k not in ('query', 'label', 'stroke', 'capture_groups'))
@@ -954,11 +1058,7 @@ begin
   perform required_title(title);
   perform check_line_series(series);
   insert into insight_view (title, unique_id, presentation_type) values ('-', gen_random_uuid()::text, 'LINE') returning * into view;
-  if user_id is not null then
-    insert into insight_view_grants (insight_view_id, user_id) values (view.id, user_id);
-  else
-    insert into insight_view_grants (insight_view_id, global) values (view.id, true);
-  end if;
+  perform grant_new_view(view.id, user_id);
   view := set_insight_view_display(view.id, title, description, include_repo_regex, exclude_repo_regex, sort_mode, sort_direction,
                                    series_limit, num_samples);
   perform set_insight_view_series(view, series, repositories, repository_criteria, interval_unit, interval_value, oldest_historical_at);
@@ -979,11 +1079,7 @@ declare
 begin
   perform required_title(title);
   insert into insight_view (title, unique_id, presentation_type) values ('-', gen_random_uuid()::text, 'PIE') returning * into view;
-  if user_id is not null then
-    insert into insight_view_grants (insight_view_id, user_id) values (view.id, user_id);
-  else
-    insert into insight_view_grants (insight_view_id, global) values (view.id, true);
-  end if;
+  perform grant_new_view(view.id, user_id);
   view := set_insight_view_display(view.id, title, description, null, null, null, null, null, null, other_threshold);
   perform set_insight_view_series(view, pie_series(query), repositories, repository_criteria, 'DAY', 1, now() - interval '1 day',
                                   nullif(btrim(query), '') is null);
@@ -1022,14 +1118,15 @@ declare
 begin
   insert into dashboard (title, created_by_user_id) values (required_title(title), owner_user_id) returning * into result;
   if owner_user_id is not null then
-    insert into dashboard_grants (dashboard_id, user_id) values (result.id, owner_user_id);
+    perform dashboard_grant_add(result.id, owner_user_id, null, false, 'owner');
   else
-    insert into dashboard_grants (dashboard_id, global) values (result.id, true);
+    perform dashboard_grant_add(result.id, null, null, true, 'viewer');
   end if;
+  select * into result from dashboard d where d.id = result.id; -- granting bumped last_updated_at
   return result;
 end
 $function$;
-COMMENT ON FUNCTION insights_core.dashboard_create(title text, owner_user_id integer) IS 'Creates a dashboard owned by a user (who gets a user grant), or shared with everyone when the owner is null.';
+COMMENT ON FUNCTION insights_core.dashboard_create(title text, owner_user_id integer) IS 'Creates a dashboard owned by a user (a user grant in the owner role), or shared with everyone as viewers when the owner is null.';
 
 -- function insights_core.dashboard_delete(dashboard_id integer)
 CREATE OR REPLACE FUNCTION insights_core.dashboard_delete(dashboard_id integer)
@@ -1064,8 +1161,8 @@ end
 $function$;
 COMMENT ON FUNCTION insights_core.dashboard_for_change(dashboard_id integer) IS 'Locks a dashboard that is not deleted for a change, or raises P0002.';
 
--- function insights_core.dashboard_grant_add(dashboard_id integer, user_id integer, org_id integer, is_global boolean)
-CREATE OR REPLACE FUNCTION insights_core.dashboard_grant_add(dashboard_id integer, user_id integer, org_id integer, is_global boolean)
+-- function insights_core.dashboard_grant_add(dashboard_id integer, user_id integer, org_id integer, is_global boolean, role grant_role)
+CREATE OR REPLACE FUNCTION insights_core.dashboard_grant_add(dashboard_id integer, user_id integer, org_id integer, is_global boolean, role grant_role DEFAULT 'viewer'::grant_role)
  RETURNS dashboard_grants
  LANGUAGE plpgsql
  SET search_path TO 'public', 'insights_core', 'pg_temp'
@@ -1073,23 +1170,31 @@ AS $function$
 #variable_conflict use_column
 declare
   current dashboard := dashboard_for_change(dashboard_id);
+  wanted grant_role := coalesce(dashboard_grant_add.role, 'viewer');
   result dashboard_grants;
 begin
   perform check_one_grantee(user_id, org_id, is_global);
+  if coalesce(is_global, false) and wanted <> 'viewer' then
+    raise exception 'a grant to everyone can only be viewer, not %', wanted using errcode = '22023';
+  end if;
   select * into result from dashboard_grants g
    where g.dashboard_id = current.id and g.user_id is not distinct from dashboard_grant_add.user_id
      and g.org_id is not distinct from dashboard_grant_add.org_id and coalesce(g.global, false) = coalesce(is_global, false);
-  if found then
+  if found and grant_row_role((select r.role from dashboard_grant_roles r where r.grant_id = result.id), result.global) = wanted then
     return result; -- granting twice changes nothing
   end if;
-  insert into dashboard_grants (dashboard_id, user_id, org_id, global)
-    values (current.id, dashboard_grant_add.user_id, dashboard_grant_add.org_id, case when is_global then true end)
-    returning * into result;
+  if not found then
+    insert into dashboard_grants (dashboard_id, user_id, org_id, global)
+      values (current.id, dashboard_grant_add.user_id, dashboard_grant_add.org_id, case when is_global then true end)
+      returning * into result;
+  end if;
+  insert into dashboard_grant_roles (grant_id, role) values (result.id, wanted)
+    on conflict (grant_id) do update set role = excluded.role;
   perform dashboard_touch(current.id);
   return result;
 end
 $function$;
-COMMENT ON FUNCTION insights_core.dashboard_grant_add(dashboard_id integer, user_id integer, org_id integer, is_global boolean) IS 'Shares a dashboard with one user, one org or everyone (granting twice changes nothing) and bumps its last_updated_at.';
+COMMENT ON FUNCTION insights_core.dashboard_grant_add(dashboard_id integer, user_id integer, org_id integer, is_global boolean, role grant_role) IS 'Shares a dashboard with one user, one org or everyone (viewer only) in a role; granting an existing grantee again sets the role. Bumps the dashboard''s last_updated_at.';
 
 -- function insights_core.dashboard_grant_remove(grant_id integer)
 CREATE OR REPLACE FUNCTION insights_core.dashboard_grant_remove(grant_id integer)
@@ -1114,16 +1219,11 @@ COMMENT ON FUNCTION insights_core.dashboard_grant_remove(grant_id integer) IS 'R
 CREATE OR REPLACE FUNCTION insights_core.dashboard_is_editable(dashboard_id integer)
  RETURNS boolean
  LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO 'public', 'insights_core', 'pg_temp'
+ STABLE
 AS $function$
-  select app_is_admin() and exists (select 1 from dashboard d where d.id = dashboard_is_editable.dashboard_id and d.deleted_at is null)
-      or exists (
-        select 1 from dashboard_grants g join dashboard d on d.id = g.dashboard_id
-         where g.dashboard_id = dashboard_is_editable.dashboard_id and d.deleted_at is null
-           and ((g.user_id is not null and g.user_id = app_user_id()) or (g.org_id is not null and g.org_id = any (app_org_ids()))))
+  select coalesce(insights_core.dashboard_role(dashboard_id) >= 'editor', false)
 $function$;
-COMMENT ON FUNCTION insights_core.dashboard_is_editable(dashboard_id integer) IS 'Whether the requester may change a dashboard: a user or org grant on it, or the admin claim.';
+COMMENT ON FUNCTION insights_core.dashboard_is_editable(dashboard_id integer) IS 'Whether the requester may change a dashboard: the editor or owner role on it (admins own everything).';
 
 -- function insights_core.dashboard_is_visible(dashboard_id integer)
 CREATE OR REPLACE FUNCTION insights_core.dashboard_is_visible(dashboard_id integer)
@@ -1180,6 +1280,23 @@ begin
 end
 $function$;
 COMMENT ON FUNCTION insights_core.dashboard_rename(dashboard_id integer, title text, expected_last_updated_at timestamp without time zone) IS 'Renames a dashboard if its last_updated_at is still the one the caller read (optimistic concurrency); a stale rename is rejected (40001).';
+
+-- function insights_core.dashboard_role(dashboard_id integer)
+CREATE OR REPLACE FUNCTION insights_core.dashboard_role(dashboard_id integer)
+ RETURNS grant_role
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select case
+    when not exists (select 1 from dashboard d where d.id = dashboard_role.dashboard_id and d.deleted_at is null) then null
+    when not app_is_api_request() or app_is_admin() then 'owner'::grant_role
+    else (select max(grant_row_role(r.role, g.global))
+            from dashboard_grants g left join dashboard_grant_roles r on r.grant_id = g.id
+           where g.dashboard_id = dashboard_role.dashboard_id and grant_applies(g.user_id, g.org_id, g.global))
+  end
+$function$;
+COMMENT ON FUNCTION insights_core.dashboard_role(dashboard_id integer) IS 'The requester''s role on a dashboard (the highest of the grants that apply; owner for admins and outside the API), or null when they may not see it.';
 
 -- function insights_core.dashboard_touch(dashboard_id integer)
 CREATE OR REPLACE FUNCTION insights_core.dashboard_touch(dashboard_id integer)
@@ -1352,6 +1469,32 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION insights_core.grant_applies(user_id integer, org_id integer, is_global boolean) IS 'Whether a grant row (user, org or global) applies to the requester.';
 
+-- function insights_core.grant_new_view(view_id integer, owner_user_id integer)
+CREATE OR REPLACE FUNCTION insights_core.grant_new_view(view_id integer, owner_user_id integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+begin
+  if owner_user_id is not null then
+    perform insight_view_grant_add(view_id, owner_user_id, null, false, 'owner');
+  else
+    perform insight_view_grant_add(view_id, null, null, true, 'viewer');
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION insights_core.grant_new_view(view_id integer, owner_user_id integer) IS 'The first grant of a new view: its creator as owner, or everyone as viewers when there is no creator.';
+
+-- function insights_core.grant_row_role(role grant_role, is_global boolean)
+CREATE OR REPLACE FUNCTION insights_core.grant_row_role(role grant_role, is_global boolean)
+ RETURNS grant_role
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select case when coalesce(is_global, false) then 'viewer'::public.grant_role else coalesce(role, 'viewer') end
+$function$;
+COMMENT ON FUNCTION insights_core.grant_row_role(role grant_role, is_global boolean) IS 'The role a grant row gives: its role row''s, viewer without one, and always viewer for a grant to everyone.';
+
 -- function insights_core.insight_series_pending_jobs(series_id integer)
 CREATE OR REPLACE FUNCTION insights_core.insight_series_pending_jobs(series_id integer)
  RETURNS integer
@@ -1384,8 +1527,8 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION insights_core.insight_series_sample_times(series insight_series, max_samples integer) IS 'The historical sample times of a series, oldest first, computed with interval arithmetic (month ends clamp).';
 
--- function insights_core.insight_view_data_live(view insight_view, include_repo_regex text, exclude_repo_regex text, sort_mode series_sort_mode_enum, sort_direction series_sort_direction_enum, series_limit integer, num_samples integer)
-CREATE OR REPLACE FUNCTION insights_core.insight_view_data_live(view insight_view, include_repo_regex text DEFAULT NULL::text, exclude_repo_regex text DEFAULT NULL::text, sort_mode series_sort_mode_enum DEFAULT NULL::series_sort_mode_enum, sort_direction series_sort_direction_enum DEFAULT NULL::series_sort_direction_enum, series_limit integer DEFAULT NULL::integer, num_samples integer DEFAULT NULL::integer)
+-- function insights_core.insight_view_data_live(view insight_view, include_repo_regex text, exclude_repo_regex text, sort_mode series_sort_mode_enum, sort_direction series_sort_direction_enum, series_limit integer, num_samples integer, hidden_repo_ids integer[])
+CREATE OR REPLACE FUNCTION insights_core.insight_view_data_live(view insight_view, include_repo_regex text DEFAULT NULL::text, exclude_repo_regex text DEFAULT NULL::text, sort_mode series_sort_mode_enum DEFAULT NULL::series_sort_mode_enum, sort_direction series_sort_direction_enum DEFAULT NULL::series_sort_direction_enum, series_limit integer DEFAULT NULL::integer, num_samples integer DEFAULT NULL::integer, hidden_repo_ids integer[] DEFAULT '{}'::integer[])
  RETURNS SETOF insight_data_series
  LANGUAGE plpgsql
  STABLE
@@ -1430,13 +1573,14 @@ begin
     select s.id, tm.time, t.capture, t.value
       from series s join times tm on tm.id = s.id
       join series_point_totals t on t.series_id = s.series_id and t.snapshot = tm.snapshot and t.time = tm.time
-     where include_regex is null and exclude_regex is null
+     where include_regex is null and exclude_regex is null and cardinality(hidden_repo_ids) = 0
     union all
     select s.id, tm.time, p.capture, sum(p.value)
       from series s join times tm on tm.id = s.id and not tm.snapshot
       join series_points p on p.series_id = s.series_id and p.time = tm.time
-      join repo_names n on n.id = p.repo_name_id
-     where (include_regex is not null or exclude_regex is not null)
+      left join repo_names n on n.id = p.repo_name_id
+     where (include_regex is not null or exclude_regex is not null or cardinality(hidden_repo_ids) > 0)
+       and (p.repo_id is null or p.repo_id <> all (hidden_repo_ids))
        and (include_regex is null or n.name::text ~* include_regex)
        and (exclude_regex is null or n.name::text !~* exclude_regex)
      group by 1, 2, 3
@@ -1444,8 +1588,9 @@ begin
     select s.id, tm.time, p.capture, sum(p.value)
       from series s join times tm on tm.id = s.id and tm.snapshot
       join series_points_snapshots p on p.series_id = s.series_id and p.time = tm.time
-      join repo_names n on n.id = p.repo_name_id
-     where (include_regex is not null or exclude_regex is not null)
+      left join repo_names n on n.id = p.repo_name_id
+     where (include_regex is not null or exclude_regex is not null or cardinality(hidden_repo_ids) > 0)
+       and (p.repo_id is null or p.repo_id <> all (hidden_repo_ids))
        and (include_regex is null or n.name::text ~* include_regex)
        and (exclude_regex is null or n.name::text !~* exclude_regex)
      group by 1, 2, 3
@@ -1483,7 +1628,7 @@ begin
    order by r.position;
 end
 $function$;
-COMMENT ON FUNCTION insights_core.insight_view_data_live(view insight_view, include_repo_regex text, exclude_repo_regex text, sort_mode series_sort_mode_enum, sort_direction series_sort_direction_enum, series_limit integer, num_samples integer) IS 'insight_view_data computed from the points now (insight_view_data reads stored lines when it can).';
+COMMENT ON FUNCTION insights_core.insight_view_data_live(view insight_view, include_repo_regex text, exclude_repo_regex text, sort_mode series_sort_mode_enum, sort_direction series_sort_direction_enum, series_limit integer, num_samples integer, hidden_repo_ids integer[]) IS 'insight_view_data computed from the points now (insight_view_data reads stored lines when it can), leaving out the points of hidden_repo_ids.';
 
 -- function insights_core.insight_view_delete(view_id integer, expected_etag text)
 CREATE OR REPLACE FUNCTION insights_core.insight_view_delete(view_id integer, expected_etag text DEFAULT NULL::text)
@@ -1511,23 +1656,26 @@ CREATE OR REPLACE FUNCTION insights_core.insight_view_export(view_id integer)
  STABLE SECURITY DEFINER
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
-  with view as (
+  with hidden as (
+    select app_hidden_repo_ids() as ids
+  ), view as (
     select v.* from insight_view v where v.id = insight_view_export.view_id and app_may_read_view(v.id)
   ), series as (
     select v.title, v.default_filter_include_repo_regex as include_regex, v.default_filter_exclude_repo_regex as exclude_regex,
            vs.label, s.series_id, s.query
       from view v join insight_view_series vs on vs.insight_view_id = v.id join insight_series s on s.id = vs.insight_series_id
   ), points as (
-    select p.series_id, p.time, p.repo_name_id, p.value, p.capture, 'live' as kind from series_points p where p.series_id in (select series_id from series)
+    select p.series_id, p.time, p.repo_id, p.repo_name_id, p.value, p.capture, 'live' as kind from series_points p where p.series_id in (select series_id from series)
     union all
-    select p.series_id, p.time, p.repo_name_id, p.value, p.capture, 'archived' from archived_series_points p where p.series_id in (select series_id from series)
+    select p.series_id, p.time, p.repo_id, p.repo_name_id, p.value, p.capture, 'archived' from archived_series_points p where p.series_id in (select series_id from series)
     union all
-    select p.series_id, p.time, p.repo_name_id, p.value, p.capture, 'snapshot' from series_points_snapshots p where p.series_id in (select series_id from series)
+    select p.series_id, p.time, p.repo_id, p.repo_name_id, p.value, p.capture, 'snapshot' from series_points_snapshots p where p.series_id in (select series_id from series)
   )
   select s.title, s.label, s.query, p.time, n.name::text, p.value, p.capture, p.kind
     from series s join points p on p.series_id = s.series_id
     left join repo_names n on n.id = p.repo_name_id
-   where (s.include_regex is null or n.name::text ~* s.include_regex)
+   where (p.repo_id is null or p.repo_id <> all ((select ids from hidden)::integer[]))
+     and (s.include_regex is null or n.name::text ~* s.include_regex)
      and (s.exclude_regex is null or n.name::text !~* s.exclude_regex)
    order by s.label, p.time, n.name, p.capture
 $function$;
@@ -1540,10 +1688,7 @@ CREATE OR REPLACE FUNCTION insights_core.insight_view_for_update(view_id integer
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 begin
-  perform app_require_user();
-  if not insight_view_is_editable(view_id) then
-    raise exception 'no insight view % that you may edit', view_id using errcode = '42501';
-  end if;
+  perform require_role('insight view', view_id, insight_view_role(view_id), 'editor', 'edit');
   if expected_etag is null or expected_etag = '' then
     raise exception 'expectedEtag is required: pass the etag you read' using errcode = '22023';
   end if;
@@ -1552,33 +1697,38 @@ end
 $function$;
 COMMENT ON FUNCTION insights_core.insight_view_for_update(view_id integer, expected_etag text) IS 'Locks a view the requester may edit and checks its etag (40001 when stale).';
 
--- function insights_core.insight_view_grant_add(view_id integer, user_id integer, org_id integer, is_global boolean)
-CREATE OR REPLACE FUNCTION insights_core.insight_view_grant_add(view_id integer, user_id integer, org_id integer, is_global boolean)
+-- function insights_core.insight_view_grant_add(view_id integer, user_id integer, org_id integer, is_global boolean, role grant_role)
+CREATE OR REPLACE FUNCTION insights_core.insight_view_grant_add(view_id integer, user_id integer, org_id integer, is_global boolean, role grant_role DEFAULT 'viewer'::grant_role)
  RETURNS insight_view_grants
  LANGUAGE plpgsql
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 #variable_conflict use_column
 declare
+  wanted grant_role := coalesce(insight_view_grant_add.role, 'viewer');
   result insight_view_grants;
 begin
   if not exists (select 1 from insight_view v where v.id = view_id) then
     raise exception 'no insight view %', view_id using errcode = 'P0002';
   end if;
   perform check_one_grantee(user_id, org_id, is_global);
+  if coalesce(is_global, false) and wanted <> 'viewer' then
+    raise exception 'a grant to everyone can only be viewer, not %', wanted using errcode = '22023';
+  end if;
   select * into result from insight_view_grants g
    where g.insight_view_id = view_id and g.user_id is not distinct from insight_view_grant_add.user_id
      and g.org_id is not distinct from insight_view_grant_add.org_id and coalesce(g.global, false) = coalesce(is_global, false);
-  if found then
-    return result;
+  if not found then
+    insert into insight_view_grants (insight_view_id, user_id, org_id, global)
+      values (view_id, insight_view_grant_add.user_id, insight_view_grant_add.org_id, case when is_global then true end)
+      returning * into result;
   end if;
-  insert into insight_view_grants (insight_view_id, user_id, org_id, global)
-    values (view_id, insight_view_grant_add.user_id, insight_view_grant_add.org_id, case when is_global then true end)
-    returning * into result;
+  insert into insight_view_grant_roles (grant_id, role) values (result.id, wanted)
+    on conflict (grant_id) do update set role = excluded.role;
   return result;
 end
 $function$;
-COMMENT ON FUNCTION insights_core.insight_view_grant_add(view_id integer, user_id integer, org_id integer, is_global boolean) IS 'Shares a view with one user, one org or everyone (granting twice changes nothing).';
+COMMENT ON FUNCTION insights_core.insight_view_grant_add(view_id integer, user_id integer, org_id integer, is_global boolean, role grant_role) IS 'Shares a view with one user, one org or everyone (viewer only) in a role; granting an existing grantee again sets the role.';
 
 -- function insights_core.insight_view_grant_remove(grant_id integer)
 CREATE OR REPLACE FUNCTION insights_core.insight_view_grant_remove(grant_id integer)
@@ -1602,16 +1752,11 @@ COMMENT ON FUNCTION insights_core.insight_view_grant_remove(grant_id integer) IS
 CREATE OR REPLACE FUNCTION insights_core.insight_view_is_editable(view_id integer)
  RETURNS boolean
  LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO 'public', 'insights_core', 'pg_temp'
+ STABLE
 AS $function$
-  select app_is_admin() and exists (select 1 from insight_view v where v.id = insight_view_is_editable.view_id)
-      or exists (
-        select 1 from insight_view_grants g
-         where g.insight_view_id = insight_view_is_editable.view_id
-           and ((g.user_id is not null and g.user_id = app_user_id()) or (g.org_id is not null and g.org_id = any (app_org_ids()))))
+  select coalesce(insights_core.insight_view_role(view_id) >= 'editor', false)
 $function$;
-COMMENT ON FUNCTION insights_core.insight_view_is_editable(view_id integer) IS 'Whether the requester may change a view or its grants: a user or org grant on it, or the admin claim.';
+COMMENT ON FUNCTION insights_core.insight_view_is_editable(view_id integer) IS 'Whether the requester may change a view: the editor or owner role from one of its own grants (admins own everything).';
 
 -- function insights_core.insight_view_is_visible(view_id integer)
 CREATE OR REPLACE FUNCTION insights_core.insight_view_is_visible(view_id integer)
@@ -1648,6 +1793,27 @@ begin
 end
 $function$;
 COMMENT ON FUNCTION insights_core.insight_view_lock_current(view_id integer, expected_etag text) IS 'Locks a view for a change; with an expected etag, raises 40001 (stale update) when the view changed since it was read.';
+
+-- function insights_core.insight_view_role(view_id integer)
+CREATE OR REPLACE FUNCTION insights_core.insight_view_role(view_id integer)
+ RETURNS grant_role
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select case
+    when not exists (select 1 from insight_view v where v.id = insight_view_role.view_id) then null
+    when not app_is_api_request() or app_is_admin() then 'owner'::grant_role
+    else coalesce(
+      (select max(grant_row_role(r.role, g.global))
+         from insight_view_grants g left join insight_view_grant_roles r on r.grant_id = g.id
+        where g.insight_view_id = insight_view_role.view_id and grant_applies(g.user_id, g.org_id, g.global)),
+      case when exists (select 1 from dashboard_insight_view dv
+                         where dv.insight_view_id = insight_view_role.view_id and dashboard_is_visible(dv.dashboard_id))
+           then 'viewer'::grant_role end)
+  end
+$function$;
+COMMENT ON FUNCTION insights_core.insight_view_role(view_id integer) IS 'The requester''s role on a view: the highest of its own grants that apply, viewer when it is only seen through a dashboard, owner for admins and outside the API; null when they may not see it.';
 
 -- function insights_core.lock_point_repositories(points jsonb)
 CREATE OR REPLACE FUNCTION insights_core.lock_point_repositories(points jsonb)
@@ -1887,7 +2053,8 @@ begin
   -- Name: given, or host/path of a URL (github.com/acme/api), or a local path's last component.
   derived := coalesce(nullif(btrim(name), ''),
     case
-      when url ~ '^[a-z][a-z0-9+.-]*://' then regexp_replace(regexp_replace(url, '^[a-z][a-z0-9+.-]*://([^@/]*@)?', '', 'i'), '(\.git)?/*$', '')
+      when url ~ '^[a-z][a-z0-9+.-]*://' then
+        regexp_replace(regexp_replace(regexp_replace(url, '[?#].*$', ''), '^[a-z][a-z0-9+.-]*://([^/]*@)?', '', 'i'), '(\.git)?/*$', '')
       when url ~ '^[^/]+@[^:]+:' then regexp_replace(regexp_replace(url, '^[^@]+@', ''), '(\.git)?/*$', '')
       else regexp_replace(regexp_replace(url, '(\.git)?/*$', ''), '^.*/', '')
     end);
@@ -2030,10 +2197,7 @@ CREATE OR REPLACE FUNCTION insights_core.require_editable_dashboard(dashboard_id
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 begin
-  perform app_require_user();
-  if not dashboard_is_editable(dashboard_id) then
-    raise exception 'no dashboard % that you may edit', dashboard_id using errcode = '42501';
-  end if;
+  perform require_role('dashboard', dashboard_id, dashboard_role(dashboard_id), 'editor', 'edit');
 end
 $function$;
 COMMENT ON FUNCTION insights_core.require_editable_dashboard(dashboard_id integer) IS 'Raises unless the requester is signed in and may edit the dashboard.';
@@ -2046,13 +2210,53 @@ CREATE OR REPLACE FUNCTION insights_core.require_editable_view(view_id integer)
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 begin
-  perform app_require_user();
-  if not insight_view_is_editable(view_id) then
-    raise exception 'no view % that you may edit', view_id using errcode = '42501';
-  end if;
+  perform require_role('view', view_id, insight_view_role(view_id), 'editor', 'edit');
 end
 $function$;
 COMMENT ON FUNCTION insights_core.require_editable_view(view_id integer) IS 'Raises unless the requester is signed in and may edit the view.';
+
+-- function insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer, is_owner boolean, other_owners integer)
+CREATE OR REPLACE FUNCTION insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer, is_owner boolean, other_owners integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+begin
+  perform app_require_user();
+  if target is null or have is null then
+    raise exception 'no % grant % that you may revoke', kind, grant_id using errcode = '42501';
+  end if;
+  if have < 'owner' and grantee is distinct from app_user_id() then
+    raise exception '% %: you are its %; to revoke others'' grants you need the owner role', kind, target, have
+      using errcode = '42501';
+  end if;
+  if is_owner and other_owners = 0 then
+    raise exception 'grant % is the last owner of % %: make someone else its owner first, or delete it', grant_id, kind, target
+      using errcode = '55000';
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer, is_owner boolean, other_owners integer) IS 'Raises unless the requester may revoke the grant: an owner, or its grantee leaving; never the last owner''s grant.';
+
+-- function insights_core.require_role(kind text, id integer, have grant_role, needed grant_role, action text)
+CREATE OR REPLACE FUNCTION insights_core.require_role(kind text, id integer, have grant_role, needed grant_role, action text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+begin
+  perform insights_core.app_require_user();
+  if have is null then
+    raise exception 'no % % that you may %', kind, id, action using errcode = '42501';
+  end if;
+  if have < needed then
+    raise exception '% %: you are its %; to % it you need the % role%', kind, id, have, action, needed,
+      case when needed = 'editor' then ' (or owner)' else '' end using errcode = '42501';
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION insights_core.require_role(kind text, id integer, have grant_role, needed grant_role, action text) IS 'Raises 42501 unless the requester is signed in and their role (have) is at least the needed one, saying which role they have and which the action needs.';
 
 -- function insights_core.required_title(title text)
 CREATE OR REPLACE FUNCTION insights_core.required_title(title text)
@@ -2122,7 +2326,6 @@ declare
   captures boolean := coalesce((element->>'capture_groups')::boolean, false);
   scoped boolean := (series_for_insight.repositories is not null and cardinality(series_for_insight.repositories) > 0)
                     or series_for_insight.repository_criteria is not null;
-  shared_id text;
   result insight_series;
 begin
   select s.* into result from insight_view_series vs join insight_series s on s.id = vs.insight_series_id
@@ -2136,18 +2339,25 @@ begin
     return result;
   end if;
   if not scoped then
-    shared_id := 'global-' || md5(concat_ws(E'\x1f', wanted_query, interval_unit::text, interval_value::text, captures::text,
-                                            case when just_in_time then 'just-in-time' end));
-    update insight_series s set deleted_at = null where s.series_id = shared_id and s.deleted_at is not null;
-    select * into result from insight_series s where s.series_id = shared_id;
+    select * into result from insight_series s
+     where s.query = wanted_query and s.generated_from_capture_groups = captures
+       and s.just_in_time = series_for_insight.just_in_time
+       and s.sample_interval_unit = interval_unit and s.sample_interval_value = interval_value
+       and s.repositories is null and s.repository_criteria is null
+       and (not app_is_api_request() or s.series_id = any (app_visible_series_ids()))
+     order by s.deleted_at is not null, s.id
+     limit 1;
     if found then
+      if result.deleted_at is not null then
+        update insight_series s set deleted_at = null where s.id = result.id returning * into result;
+      end if;
       return result;
     end if;
   end if;
   insert into insight_series (series_id, query, oldest_historical_at, repositories, repository_criteria,
                               sample_interval_unit, sample_interval_value, generated_from_capture_groups,
                               generation_method, just_in_time, next_recording_after, next_snapshot_after)
-    values (coalesce(shared_id, gen_random_uuid()::text), wanted_query, history_start,
+    values (gen_random_uuid()::text, wanted_query, history_start,
             case when scoped and cardinality(series_for_insight.repositories) > 0 then series_for_insight.repositories end,
             case when scoped then btrim(series_for_insight.repository_criteria) end,
             interval_unit, interval_value, captures,
@@ -2160,7 +2370,22 @@ begin
   return result;
 end
 $function$;
-COMMENT ON FUNCTION insights_core.series_for_insight(element jsonb, reuse_from integer, repositories text[], repository_criteria text, interval_unit time_unit, interval_value integer, history_start timestamp without time zone, just_in_time boolean) IS 'The series for one {query, capture_groups} of an insight: reused from the view, shared when global, or created with its backfill queued.';
+COMMENT ON FUNCTION insights_core.series_for_insight(element jsonb, reuse_from integer, repositories text[], repository_criteria text, interval_unit time_unit, interval_value integer, history_start timestamp without time zone, just_in_time boolean) IS 'The series for one {query, capture_groups} of an insight: reused from the view, shared when unscoped and already visible to the requester, or created (with a random id) with its backfill queued.';
+
+-- function insights_core.series_owner_user_id(series_id integer)
+CREATE OR REPLACE FUNCTION insights_core.series_owner_user_id(series_id integer)
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select g.user_id from insight_view_series vs
+    join insight_view_grants g on g.insight_view_id = vs.insight_view_id and g.user_id is not null
+    join insight_view_grant_roles r on r.grant_id = g.id and r.role = 'owner'
+   where vs.insight_series_id = series_owner_user_id.series_id
+   order by g.id limit 1
+$function$;
+COMMENT ON FUNCTION insights_core.series_owner_user_id(series_id integer) IS 'The user who owns the oldest view of a series (whose backfill queue it runs in), or null for a series no user owns.';
 
 -- function insights_core.series_point_totals_delete()
 CREATE OR REPLACE FUNCTION insights_core.series_point_totals_delete()
@@ -2299,6 +2524,34 @@ end
 $function$;
 COMMENT ON FUNCTION insights_core.set_insight_view_series(view insight_view, series jsonb, repositories text[], repository_criteria text, interval_unit time_unit, interval_value integer, oldest_historical_at timestamp with time zone, just_in_time boolean) IS 'Replaces the series of a view, keeping series whose definition did not change and retiring those no view uses.';
 
+-- function insights_core.set_repository_permissions(repo_id integer, user_ids integer[], org_ids integer[])
+CREATE OR REPLACE FUNCTION insights_core.set_repository_permissions(repo_id integer, user_ids integer[], org_ids integer[])
+ RETURNS repositories
+ LANGUAGE plpgsql
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  result repositories;
+begin
+  select * into result from repositories r where r.id = set_repository_permissions.repo_id and r.deleted_at is null for update;
+  if not found then
+    raise exception 'no repository %', repo_id using errcode = 'P0002';
+  end if;
+  if exists (select 1 from unnest(coalesce(user_ids, '{}') || coalesce(org_ids, '{}')) i where i is null or i < 1) then
+    raise exception 'user and org ids must be positive integers' using errcode = '22023';
+  end if;
+  delete from repository_permissions p where p.repo_id = result.id;
+  insert into repository_permissions (repo_id, user_id)
+    select distinct result.id, u from unnest(coalesce(user_ids, '{}')) u;
+  insert into repository_permissions (repo_id, org_id)
+    select distinct result.id, o from unnest(coalesce(org_ids, '{}')) o;
+  -- Stored lines are the unfiltered sums; the filter is applied when reading, so nothing to refresh.
+  return result;
+end
+$function$;
+COMMENT ON FUNCTION insights_core.set_repository_permissions(repo_id integer, user_ids integer[], org_ids integer[]) IS 'Restricts a repository to the given users and orgs (and admins), replacing its permissions; both empty makes it visible to everyone again.';
+
 -- function insights_core.store_series_recording(series_id integer, recording_time timestamp with time zone, snapshot boolean, points jsonb, incomplete jsonb)
 CREATE OR REPLACE FUNCTION insights_core.store_series_recording(series_id integer, recording_time timestamp with time zone, snapshot boolean, points jsonb, incomplete jsonb DEFAULT '[]'::jsonb)
  RETURNS integer
@@ -2382,6 +2635,21 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION insights_core.utc_now() IS 'The current time as UTC wall-clock time: the seed''s "timestamp without time zone" columns hold UTC.';
 
+-- function insights_core.view_hidden_repo_ids(view_id integer, hidden integer[])
+CREATE OR REPLACE FUNCTION insights_core.view_hidden_repo_ids(view_id integer, hidden integer[])
+ RETURNS integer[]
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select coalesce(array_agg(h order by h), '{}') from unnest(hidden) h
+   where exists (select 1 from insight_view_series vs join insight_series s on s.id = vs.insight_series_id
+                  where vs.insight_view_id = view_hidden_repo_ids.view_id
+                    and (exists (select 1 from series_points p where p.series_id = s.series_id and p.repo_id = h)
+                         or exists (select 1 from series_points_snapshots p where p.series_id = s.series_id and p.repo_id = h)))
+$function$;
+COMMENT ON FUNCTION insights_core.view_hidden_repo_ids(view_id integer, hidden integer[]) IS 'Of the given hidden repositories, those with points in one of the view''s series.';
+
 -- function insights_core.worker_crontab()
 CREATE OR REPLACE FUNCTION insights_core.worker_crontab()
  RETURNS text
@@ -2398,6 +2666,10 @@ CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public;
 
 -- extension public.pg_trgm
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+
+-- enum public.grant_role
+CREATE TYPE public.grant_role AS ENUM ('viewer', 'editor', 'owner');
+COMMENT ON TYPE public.grant_role IS 'What a grant lets its grantee do: viewer reads, editor also changes the content and shares as viewer or editor, owner also deletes, gives or takes any role and revokes others.';
 
 -- type public.insight_data_series
 CREATE TYPE public.insight_data_series AS (
@@ -2611,9 +2883,9 @@ CREATE TABLE public.insight_series_incomplete_points (
 );
 CREATE UNIQUE INDEX insight_series_incomplete_points_unique_idx ON public.insight_series_incomplete_points USING btree (series_id, reason, "time", repo_id);
 ALTER TABLE public.insight_series_incomplete_points ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON public.insight_series_incomplete_points AS PERMISSIVE FOR SELECT TO PUBLIC USING ((series_id IN ( SELECT insight_series.id
-   FROM insight_series
-  WHERE (insight_series.series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])))));
+CREATE POLICY visible ON public.insight_series_incomplete_points AS PERMISSIVE FOR SELECT TO PUBLIC USING (((series_id IN ( SELECT s.id
+   FROM insight_series s
+  WHERE (s.series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])))) AND ((repo_id IS NULL) OR (repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[])))));
 
 -- table public.insight_series_recording_times
 CREATE TABLE public.insight_series_recording_times (
@@ -2809,8 +3081,8 @@ CREATE TABLE public.repo_iterator_errors (
 );
 CREATE INDEX repo_iterator_errors_fk_idx ON public.repo_iterator_errors USING btree (repo_iterator_id);
 ALTER TABLE public.repo_iterator_errors ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON public.repo_iterator_errors AS PERMISSIVE FOR SELECT TO PUBLIC USING ((repo_iterator_id IN ( SELECT insight_series_backfill.repo_iterator_id
-   FROM insight_series_backfill)));
+CREATE POLICY visible ON public.repo_iterator_errors AS PERMISSIVE FOR SELECT TO PUBLIC USING (((repo_iterator_id IN ( SELECT b.repo_iterator_id
+   FROM insight_series_backfill b)) AND (repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[]))));
 
 -- table public.repo_names
 CREATE TABLE public.repo_names (
@@ -2822,7 +3094,7 @@ CREATE TABLE public.repo_names (
 CREATE INDEX repo_names_name_trgm ON public.repo_names USING gin (lower((name)::text) gin_trgm_ops);
 CREATE UNIQUE INDEX repo_names_name_unique_idx ON public.repo_names USING btree (name);
 ALTER TABLE public.repo_names ENABLE ROW LEVEL SECURITY;
-CREATE POLICY everyone ON public.repo_names AS PERMISSIVE FOR SELECT TO PUBLIC USING (true);
+CREATE POLICY everyone ON public.repo_names AS PERMISSIVE FOR SELECT TO PUBLIC USING ((id <> ALL (( SELECT insights_core.app_hidden_repo_name_ids() AS app_hidden_repo_name_ids)::integer[])));
 COMMENT ON TABLE public.repo_names IS 'Records repository names, both historical and present, using a unique repository _name_ ID (unrelated to the repository ID.)';
 COMMENT ON COLUMN public.repo_names.id IS 'The repository _name_ ID.';
 COMMENT ON COLUMN public.repo_names.name IS 'The repository name string, with unique constraint for table entry deduplication and trigram index for e.g. regex filtering.';
@@ -2845,7 +3117,7 @@ CREATE TABLE public.repositories (
   CONSTRAINT repositories_name_check CHECK ((name <> ''::citext))
 );
 ALTER TABLE public.repositories ENABLE ROW LEVEL SECURITY;
-CREATE POLICY everyone ON public.repositories AS PERMISSIVE FOR SELECT TO PUBLIC USING ((deleted_at IS NULL));
+CREATE POLICY everyone ON public.repositories AS PERMISSIVE FOR SELECT TO PUBLIC USING (((deleted_at IS NULL) AND (id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[]))));
 COMMENT ON TABLE public.repositories IS 'Git repositories known to Code Insights. Each is kept as a bare mirror on the workers'' disks.';
 COMMENT ON COLUMN public.repositories.id IS 'Repository ID; series points store it as repo_id.';
 COMMENT ON COLUMN public.repositories.name IS 'Current repository name (for example acme/api); repo: filters match it.';
@@ -2869,7 +3141,7 @@ CREATE TABLE public.repository_language_stats (
   CONSTRAINT repository_language_stats_repo_id_fkey FOREIGN KEY (repo_id) REFERENCES repositories(id) ON DELETE CASCADE
 );
 ALTER TABLE public.repository_language_stats ENABLE ROW LEVEL SECURITY;
-CREATE POLICY everyone ON public.repository_language_stats AS PERMISSIVE FOR SELECT TO PUBLIC USING (true);
+CREATE POLICY everyone ON public.repository_language_stats AS PERMISSIVE FOR SELECT TO PUBLIC USING ((repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[])));
 COMMENT ON TABLE public.repository_language_stats IS 'Bytes and files per language in a repository''s default branch at commit_oid, computed when a language pie chart is read (src/server/language-stats.ts) and kept until the branch moves.';
 
 -- table public.series_points
@@ -2894,7 +3166,7 @@ CREATE INDEX series_points_repo_name_id_btree ON public.series_points USING btre
 CREATE INDEX series_points_series_id_btree ON public.series_points USING btree (series_id);
 CREATE INDEX series_points_series_id_repo_id_time_idx ON public.series_points USING btree (series_id, repo_id, "time");
 ALTER TABLE public.series_points ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON public.series_points AS PERMISSIVE FOR SELECT TO PUBLIC USING ((series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])));
+CREATE POLICY visible ON public.series_points AS PERMISSIVE FOR SELECT TO PUBLIC USING (((series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])) AND ((repo_id IS NULL) OR (repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[])))));
 CREATE TRIGGER totals_delete AFTER DELETE ON public.series_points REFERENCING OLD TABLE AS old_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_delete('false');
 CREATE TRIGGER totals_insert AFTER INSERT ON public.series_points REFERENCING NEW TABLE AS new_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_insert('false');
 CREATE TRIGGER totals_update AFTER UPDATE ON public.series_points REFERENCING OLD TABLE AS old_points NEW TABLE AS new_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_update('false');
@@ -2926,7 +3198,7 @@ CREATE INDEX series_points_snapshots_repo_name_id_idx ON public.series_points_sn
 CREATE INDEX series_points_snapshots_series_id_idx ON public.series_points_snapshots USING btree (series_id);
 CREATE INDEX series_points_snapshots_series_id_repo_id_time_idx ON public.series_points_snapshots USING btree (series_id, repo_id, "time");
 ALTER TABLE public.series_points_snapshots ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON public.series_points_snapshots AS PERMISSIVE FOR SELECT TO PUBLIC USING ((series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])));
+CREATE POLICY visible ON public.series_points_snapshots AS PERMISSIVE FOR SELECT TO PUBLIC USING (((series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])) AND ((repo_id IS NULL) OR (repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[])))));
 CREATE TRIGGER totals_delete AFTER DELETE ON public.series_points_snapshots REFERENCING OLD TABLE AS old_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_delete('true');
 CREATE TRIGGER totals_insert AFTER INSERT ON public.series_points_snapshots REFERENCING NEW TABLE AS new_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_insert('true');
 CREATE TRIGGER totals_update AFTER UPDATE ON public.series_points_snapshots REFERENCING OLD TABLE AS old_points NEW TABLE AS new_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_update('true');
@@ -3107,15 +3379,21 @@ CREATE OR REPLACE FUNCTION public.add_view_to_dashboard(dashboard_id integer, vi
  SECURITY DEFINER
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
+declare
+  have grant_role := insight_view_role(view_id);
 begin
   perform require_editable_dashboard(dashboard_id);
-  if not insight_view_is_visible(view_id) then
+  if have is null then
     raise exception 'no view % that you may see', view_id using errcode = '42501';
+  end if;
+  if have < 'editor' and not exists (select 1 from insight_view_grants g where g.insight_view_id = add_view_to_dashboard.view_id and g.global) then
+    raise exception 'view %: you are its %; putting it on a dashboard shares it with everyone who sees the dashboard, which needs the editor role (or owner)',
+      view_id, have using errcode = '42501';
   end if;
   return dashboard_add_view(dashboard_id, view_id);
 end
 $function$;
-COMMENT ON FUNCTION public.add_view_to_dashboard(dashboard_id integer, view_id integer) IS 'Puts a view you can see on a dashboard you may edit (everyone who sees the dashboard then sees the view).';
+COMMENT ON FUNCTION public.add_view_to_dashboard(dashboard_id integer, view_id integer) IS 'Puts a view on a dashboard you may edit. Everyone who sees the dashboard then sees the view, so it needs the editor or owner role on the view, unless the view is shared with everyone already.';
 
 -- function public.cancel_backfill(backfill_id integer)
 CREATE OR REPLACE FUNCTION public.cancel_backfill(backfill_id integer)
@@ -3176,6 +3454,27 @@ end
 $function$;
 COMMENT ON FUNCTION public.create_pie_chart_insight(title text, repositories text[], repository_criteria text, query text, other_threshold double precision, description text) IS 'Creates a pie chart over a repository list, repo: criteria or every repository: without a query, the share of each language in the files at HEAD (computed when read); with a capture-group regexp query, the share of each captured value at the newest sample. Slices under other_threshold are merged into "Other".';
 
+-- function public.dashboard_grants_role(g dashboard_grants)
+CREATE OR REPLACE FUNCTION public.dashboard_grants_role(g dashboard_grants)
+ RETURNS grant_role
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select grant_row_role((select r.role from dashboard_grant_roles r where r.grant_id = g.id), g.global)
+$function$;
+COMMENT ON FUNCTION public.dashboard_grants_role(g dashboard_grants) IS 'What the grant lets its grantee do: VIEWER, EDITOR or OWNER.';
+
+-- function public.dashboard_my_role(d dashboard)
+CREATE OR REPLACE FUNCTION public.dashboard_my_role(d dashboard)
+ RETURNS grant_role
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select insights_core.dashboard_role(d.id)
+$function$;
+COMMENT ON FUNCTION public.dashboard_my_role(d dashboard) IS 'Your role on the dashboard: VIEWER, EDITOR or OWNER.';
+
 -- function public.delete_dashboard(dashboard_id integer)
 CREATE OR REPLACE FUNCTION public.delete_dashboard(dashboard_id integer)
  RETURNS dashboard
@@ -3184,11 +3483,11 @@ CREATE OR REPLACE FUNCTION public.delete_dashboard(dashboard_id integer)
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 begin
-  perform require_editable_dashboard(dashboard_id);
+  perform require_role('dashboard', dashboard_id, dashboard_role(dashboard_id), 'owner', 'delete');
   return dashboard_delete(dashboard_id);
 end
 $function$;
-COMMENT ON FUNCTION public.delete_dashboard(dashboard_id integer) IS 'Deletes (soft-deletes) a dashboard; its views stay.';
+COMMENT ON FUNCTION public.delete_dashboard(dashboard_id integer) IS 'Deletes (soft-deletes) a dashboard you own; its views stay.';
 
 -- function public.delete_insight_view(view_id integer, expected_etag text)
 CREATE OR REPLACE FUNCTION public.delete_insight_view(view_id integer, expected_etag text)
@@ -3198,39 +3497,67 @@ CREATE OR REPLACE FUNCTION public.delete_insight_view(view_id integer, expected_
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 begin
+  perform require_role('view', view_id, insight_view_role(view_id), 'owner', 'delete');
   perform insight_view_for_update(view_id, expected_etag);
   return insight_view_delete(view_id, expected_etag);
 end
 $function$;
-COMMENT ON FUNCTION public.delete_insight_view(view_id integer, expected_etag text) IS 'Deletes a view (with its grants and dashboard places) if its etag is still expectedEtag; series no other view uses are retired.';
+COMMENT ON FUNCTION public.delete_insight_view(view_id integer, expected_etag text) IS 'Deletes a view you own (with its grants and dashboard places) if its etag is still expectedEtag; series no other view uses are retired.';
 
--- function public.grant_dashboard(dashboard_id integer, user_id integer, org_id integer, is_global boolean)
-CREATE OR REPLACE FUNCTION public.grant_dashboard(dashboard_id integer, user_id integer DEFAULT NULL::integer, org_id integer DEFAULT NULL::integer, is_global boolean DEFAULT false)
+-- function public.grant_dashboard(dashboard_id integer, user_id integer, org_id integer, is_global boolean, role grant_role)
+CREATE OR REPLACE FUNCTION public.grant_dashboard(dashboard_id integer, user_id integer DEFAULT NULL::integer, org_id integer DEFAULT NULL::integer, is_global boolean DEFAULT false, role grant_role DEFAULT 'viewer'::grant_role)
  RETURNS dashboard_grants
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
+#variable_conflict use_column
+declare
+  have grant_role := dashboard_role(dashboard_id);
+  wanted grant_role := coalesce(grant_dashboard.role, 'viewer');
+  existing grant_role := (select grant_row_role(r.role, g.global) from dashboard_grants g
+                            left join dashboard_grant_roles r on r.grant_id = g.id
+                           where g.dashboard_id = grant_dashboard.dashboard_id
+                             and g.user_id is not distinct from grant_dashboard.user_id
+                             and g.org_id is not distinct from grant_dashboard.org_id
+                             and coalesce(g.global, false) = coalesce(grant_dashboard.is_global, false));
 begin
-  perform require_editable_dashboard(dashboard_id);
-  return dashboard_grant_add(dashboard_id, user_id, org_id, is_global);
+  -- Editors share as viewer or editor; giving owner, or changing an existing grant's role, is the owner's.
+  perform require_role('dashboard', dashboard_id, have, 'editor', 'share');
+  if wanted = 'owner' or (existing is not null and existing <> wanted) then
+    perform require_role('dashboard', dashboard_id, have, 'owner', case when wanted = 'owner' then 'make others its owners' else 'change a grant''s role' end);
+  end if;
+  return dashboard_grant_add(dashboard_id, user_id, org_id, is_global, wanted);
 end
 $function$;
-COMMENT ON FUNCTION public.grant_dashboard(dashboard_id integer, user_id integer, org_id integer, is_global boolean) IS 'Shares a dashboard you may edit with a user, an org or everyone.';
+COMMENT ON FUNCTION public.grant_dashboard(dashboard_id integer, user_id integer, org_id integer, is_global boolean, role grant_role) IS 'Shares a dashboard with a user, an org or everyone (viewer only), in a role (VIEWER by default). Editors share as viewer or editor; only owners give OWNER or change an existing grant''s role.';
 
--- function public.grant_insight_view(view_id integer, user_id integer, org_id integer, is_global boolean)
-CREATE OR REPLACE FUNCTION public.grant_insight_view(view_id integer, user_id integer DEFAULT NULL::integer, org_id integer DEFAULT NULL::integer, is_global boolean DEFAULT false)
+-- function public.grant_insight_view(view_id integer, user_id integer, org_id integer, is_global boolean, role grant_role)
+CREATE OR REPLACE FUNCTION public.grant_insight_view(view_id integer, user_id integer DEFAULT NULL::integer, org_id integer DEFAULT NULL::integer, is_global boolean DEFAULT false, role grant_role DEFAULT 'viewer'::grant_role)
  RETURNS insight_view_grants
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
+#variable_conflict use_column
+declare
+  have grant_role := insight_view_role(view_id);
+  wanted grant_role := coalesce(grant_insight_view.role, 'viewer');
+  existing grant_role := (select grant_row_role(r.role, g.global) from insight_view_grants g
+                            left join insight_view_grant_roles r on r.grant_id = g.id
+                           where g.insight_view_id = grant_insight_view.view_id
+                             and g.user_id is not distinct from grant_insight_view.user_id
+                             and g.org_id is not distinct from grant_insight_view.org_id
+                             and coalesce(g.global, false) = coalesce(grant_insight_view.is_global, false));
 begin
-  perform require_editable_view(view_id);
-  return insight_view_grant_add(view_id, user_id, org_id, is_global);
+  perform require_role('view', view_id, have, 'editor', 'share');
+  if wanted = 'owner' or (existing is not null and existing <> wanted) then
+    perform require_role('view', view_id, have, 'owner', case when wanted = 'owner' then 'make others its owners' else 'change a grant''s role' end);
+  end if;
+  return insight_view_grant_add(view_id, user_id, org_id, is_global, wanted);
 end
 $function$;
-COMMENT ON FUNCTION public.grant_insight_view(view_id integer, user_id integer, org_id integer, is_global boolean) IS 'Shares a view you may edit with a user, an org or everyone.';
+COMMENT ON FUNCTION public.grant_insight_view(view_id integer, user_id integer, org_id integer, is_global boolean, role grant_role) IS 'Shares a view with a user, an org or everyone (viewer only), in a role (VIEWER by default). Editors share as viewer or editor; only owners give OWNER or change an existing grant''s role.';
 
 -- function public.insight_series_points_filled(series_id text)
 CREATE OR REPLACE FUNCTION public.insight_series_points_filled(series_id text)
@@ -3295,11 +3622,16 @@ CREATE OR REPLACE FUNCTION public.insight_view_data(view insight_view, include_r
 AS $function$
 declare
   stored insight_data_series[];
+  hidden integer[] := app_hidden_repo_ids();
 begin
   if not app_may_read_view(view.id) then
     return;
   end if;
-  if include_repo_regex is null and exclude_repo_regex is null and sort_mode is null and sort_direction is null
+  if cardinality(hidden) > 0 then
+    hidden := view_hidden_repo_ids(view.id, hidden);
+  end if;
+  -- The stored lines sum every repository: only for a reader who may see all of the view's.
+  if cardinality(hidden) = 0 and include_repo_regex is null and exclude_repo_regex is null and sort_mode is null and sort_direction is null
      and series_limit is null and num_samples is null then
     select c.lines into stored from insight_view_lines c where c.view_id = view.id;
     if stored is not null then
@@ -3307,7 +3639,8 @@ begin
       return;
     end if;
   end if;
-  return query select * from insight_view_data_live(view, include_repo_regex, exclude_repo_regex, sort_mode, sort_direction, series_limit, num_samples);
+  return query select * from insight_view_data_live(view, include_repo_regex, exclude_repo_regex, sort_mode, sort_direction, series_limit, num_samples,
+                                                     hidden);
 end
 $function$;
 COMMENT ON FUNCTION public.insight_view_data(view insight_view, include_repo_regex text, exclude_repo_regex text, sort_mode series_sort_mode_enum, sort_direction series_sort_direction_enum, series_limit integer, num_samples integer) IS 'The lines of a line chart, zero-filled at every sample time. Each argument overrides the view''s default when given; an empty include/exclude regexp ('''') clears the default filter.
@@ -3325,6 +3658,17 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION public.insight_view_etag(view insight_view) IS 'Version tag of the view and its series: pass it back to update or delete the view; a stale one is rejected.';
 
+-- function public.insight_view_grants_role(g insight_view_grants)
+CREATE OR REPLACE FUNCTION public.insight_view_grants_role(g insight_view_grants)
+ RETURNS grant_role
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select grant_row_role((select r.role from insight_view_grant_roles r where r.grant_id = g.id), g.global)
+$function$;
+COMMENT ON FUNCTION public.insight_view_grants_role(g insight_view_grants) IS 'What the grant lets its grantee do: VIEWER, EDITOR or OWNER.';
+
 -- function public.insight_view_loading(view insight_view)
 CREATE OR REPLACE FUNCTION public.insight_view_loading(view insight_view)
  RETURNS boolean
@@ -3340,6 +3684,16 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION public.insight_view_loading(view insight_view) IS 'True while any series of the view is still backfilling its history.';
 
+-- function public.insight_view_my_role(v insight_view)
+CREATE OR REPLACE FUNCTION public.insight_view_my_role(v insight_view)
+ RETURNS grant_role
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select insights_core.insight_view_role(v.id)
+$function$;
+COMMENT ON FUNCTION public.insight_view_my_role(v insight_view) IS 'Your role on the view: VIEWER (also when you see it only through a dashboard), EDITOR or OWNER.';
+
 -- function public.insight_view_pie(view insight_view)
 CREATE OR REPLACE FUNCTION public.insight_view_pie(view insight_view)
  RETURNS SETOF insight_pie_slice
@@ -3347,7 +3701,9 @@ CREATE OR REPLACE FUNCTION public.insight_view_pie(view insight_view)
  STABLE SECURITY DEFINER
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
-  with series as (
+  with hidden as (
+    select app_hidden_repo_ids() as ids
+  ), series as (
     select s.* from insight_view_series vs join insight_series s on s.id = vs.insight_series_id
      where vs.insight_view_id = view.id and app_may_read_view(view.id)
   ), newest as (
@@ -3355,17 +3711,28 @@ AS $function$
       cross join lateral (select t.snapshot, t.time from series_point_totals t where t.series_id = s.series_id
                            order by t.time desc, t.snapshot desc limit 1) t
      where not s.just_in_time
-  ), raw as (
-    select l.language as label, sum(l.bytes)::double precision as value
+  ), parts as (
+    select l.language as label, l.bytes::double precision as value
       from series s cross join lateral unnest(insight_series_repository_ids(s)) r(id)
       join repository_language_stats l on l.repo_id = r.id
-     where s.just_in_time
-     group by 1
+     where s.just_in_time and r.id <> all ((select ids from hidden)::integer[])
     union all
-    select t.capture, sum(t.value)
+    -- The stored totals when the reader may see every repository, else the points they may see.
+    select t.capture, t.value
       from newest n join series_point_totals t on t.series_id = n.series_id and t.snapshot = n.snapshot and t.time = n.time
-     where t.capture is not null
-     group by 1
+     where t.capture is not null and cardinality((select ids from hidden)) = 0
+    union all
+    select p.capture, p.value
+      from newest n join series_points p on p.series_id = n.series_id and not n.snapshot and p.time = n.time
+     where p.capture is not null and cardinality((select ids from hidden)) > 0
+       and (p.repo_id is null or p.repo_id <> all ((select ids from hidden)::integer[]))
+    union all
+    select p.capture, p.value
+      from newest n join series_points_snapshots p on p.series_id = n.series_id and n.snapshot and p.time = n.time
+     where p.capture is not null and cardinality((select ids from hidden)) > 0
+       and (p.repo_id is null or p.repo_id <> all ((select ids from hidden)::integer[]))
+  ), raw as (
+    select p.label, sum(p.value) as value from parts p group by 1
   ), shares as (
     select r.label, r.value, r.value / nullif(sum(r.value) over (), 0) as share from raw r where r.value > 0
   ), grouped as (
@@ -3398,7 +3765,8 @@ AS $function$
     left join repo_iterator i on i.id = b.repo_iterator_id
     left join lateral (
       select count(*)::integer as points, array_agg(distinct p.reason order by p.reason) as reasons
-        from insight_series_incomplete_points p where p.series_id = s.id) ip on true
+        from insight_series_incomplete_points p where p.series_id = s.id
+         and (p.repo_id is null or p.repo_id <> all (app_hidden_repo_ids()))) ip on true
    where vs.insight_view_id = view.id and app_may_read_view(view.id)
    order by s.id
 $function$;
@@ -3454,6 +3822,31 @@ end
 $function$;
 COMMENT ON FUNCTION public.remove_view_from_dashboard(dashboard_id integer, view_id integer) IS 'Takes a view off a dashboard you may edit.';
 
+-- function public.repositories_restricted(r repositories)
+CREATE OR REPLACE FUNCTION public.repositories_restricted(r repositories)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select exists (select 1 from repository_permissions p where p.repo_id = r.id)
+$function$;
+COMMENT ON FUNCTION public.repositories_restricted(r repositories) IS 'Whether the repository is restricted to some users and orgs (you see it because you are one of them, or an admin).';
+
+-- function public.restrict_repository(repo_id integer, user_ids integer[], org_ids integer[])
+CREATE OR REPLACE FUNCTION public.restrict_repository(repo_id integer, user_ids integer[] DEFAULT '{}'::integer[], org_ids integer[] DEFAULT '{}'::integer[])
+ RETURNS repositories
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+begin
+  perform app_require_admin();
+  return set_repository_permissions(repo_id, user_ids, org_ids);
+end
+$function$;
+COMMENT ON FUNCTION public.restrict_repository(repo_id integer, user_ids integer[], org_ids integer[]) IS 'Admin only: restricts a repository to the given users and orgs (as a private code host would); with both lists empty it is visible to everyone again. Counts, pies, drill-downs and exports leave out what the reader may not see.';
+
 -- function public.retry_backfill(backfill_id integer)
 CREATE OR REPLACE FUNCTION public.retry_backfill(backfill_id integer)
  RETURNS backfill_status
@@ -3480,16 +3873,17 @@ CREATE OR REPLACE FUNCTION public.revoke_dashboard_grant(grant_id integer)
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 declare
-  target integer := (select g.dashboard_id from dashboard_grants g where g.id = grant_id);
+  target dashboard_grants := (select g from dashboard_grants g where g.id = grant_id);
+  role grant_role := grant_row_role((select r.role from dashboard_grant_roles r where r.grant_id = revoke_dashboard_grant.grant_id), target.global);
 begin
-  perform app_require_user();
-  if target is null or not dashboard_is_editable(target) then
-    raise exception 'no dashboard grant % that you may revoke', grant_id using errcode = '42501';
-  end if;
+  perform require_revocable('dashboard', target.dashboard_id, dashboard_role(target.dashboard_id), grant_id, target.user_id,
+    role = 'owner',
+    (select count(*)::integer from dashboard_grants g join dashboard_grant_roles r on r.grant_id = g.id
+      where g.dashboard_id = target.dashboard_id and g.id <> target.id and r.role = 'owner' and not coalesce(g.global, false)));
   return dashboard_grant_remove(grant_id);
 end
 $function$;
-COMMENT ON FUNCTION public.revoke_dashboard_grant(grant_id integer) IS 'Removes a grant from a dashboard you may edit.';
+COMMENT ON FUNCTION public.revoke_dashboard_grant(grant_id integer) IS 'Removes a grant from a dashboard: owners remove any, anyone their own user grant; the last owner''s grant stays.';
 
 -- function public.revoke_insight_view_grant(grant_id integer)
 CREATE OR REPLACE FUNCTION public.revoke_insight_view_grant(grant_id integer)
@@ -3499,16 +3893,17 @@ CREATE OR REPLACE FUNCTION public.revoke_insight_view_grant(grant_id integer)
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 declare
-  target integer := (select g.insight_view_id from insight_view_grants g where g.id = grant_id);
+  target insight_view_grants := (select g from insight_view_grants g where g.id = grant_id);
+  role grant_role := grant_row_role((select r.role from insight_view_grant_roles r where r.grant_id = revoke_insight_view_grant.grant_id), target.global);
 begin
-  perform app_require_user();
-  if target is null or not insight_view_is_editable(target) then
-    raise exception 'no view grant % that you may revoke', grant_id using errcode = '42501';
-  end if;
+  perform require_revocable('view', target.insight_view_id, insight_view_role(target.insight_view_id), grant_id, target.user_id,
+    role = 'owner',
+    (select count(*)::integer from insight_view_grants g join insight_view_grant_roles r on r.grant_id = g.id
+      where g.insight_view_id = target.insight_view_id and g.id <> target.id and r.role = 'owner' and not coalesce(g.global, false)));
   return insight_view_grant_remove(grant_id);
 end
 $function$;
-COMMENT ON FUNCTION public.revoke_insight_view_grant(grant_id integer) IS 'Removes a grant from a view you may edit.';
+COMMENT ON FUNCTION public.revoke_insight_view_grant(grant_id integer) IS 'Removes a grant from a view: owners remove any, anyone their own user grant; the last owner''s grant stays.';
 
 -- function public.series_backfill_cost(series insight_series)
 CREATE OR REPLACE FUNCTION public.series_backfill_cost(series insight_series)

@@ -261,6 +261,7 @@ test('the only mutations are the SQL functions that check their own permissions'
     'moveBackfillToBack',
     'moveBackfillToFront',
     'removeViewFromDashboard',
+    'restrictRepository',
     'retryBackfill',
     'revokeDashboardGrant',
     'revokeInsightViewGrant',

@@ -193,7 +193,7 @@ test('create a line chart, update it with its etag, reject a stale etag, delete 
   const fresh = await update(updated.etag, 'mine now');
   t.is(fresh.errors, undefined, 'the etag just read is accepted');
   const other = await gql(DELETE, { viewId: view.rowId, etag: 'whatever' }, 2);
-  t.regex(other.errors![0]!.message, /^no insight view \d+ that you may edit$/);
+  t.regex(other.errors![0]!.message, /^no view \d+ that you may delete$/);
 
   const current = (await gql(`{ insightViewByRowId(rowId: ${view.rowId}) { etag } }`, {}, 1)).data.insightViewByRowId
     .etag;
@@ -270,6 +270,8 @@ test('who may change a view: user and org grants; not global, dashboard-inherite
   await db.pool.query(
     `
     insert into insight_view_grants (insight_view_id, user_id, org_id, global) values ($1, 1, null, null), ($2, null, 10, null), ($3, null, null, true);
+    insert into insights_core.insight_view_grant_roles (grant_id, role)
+      select id, 'editor' from insight_view_grants where global is null on conflict do nothing;
     insert into dashboard (id, title) values (1, 'shared');
     insert into dashboard_grants (dashboard_id, user_id) values (1, 1);
     insert into dashboard_insight_view (dashboard_id, insight_view_id) values (1, $4);`.replace(/\$(\d)/g, (_, n) =>
@@ -304,12 +306,12 @@ test('who may change a view: user and org grants; not global, dashboard-inherite
   t.is(await outcome(views.org, member), 'renamed');
   t.is(
     await outcome(views.global, member),
-    'no insight view N that you may edit',
+    'insight view N: you are its viewer; to edit it you need the editor role (or owner)',
     'a global grant lets everyone read, not edit',
   );
   t.is(
     await outcome(views.dashboard, member),
-    'no insight view N that you may edit',
+    'insight view N: you are its viewer; to edit it you need the editor role (or owner)',
     'seeing a view through a dashboard is not editing it',
   );
   t.is(await outcome(views.none, member), 'no insight view N that you may edit');

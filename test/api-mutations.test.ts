@@ -11,7 +11,8 @@ async function setup(t: import('ava').ExecutionContext) {
   const db = await useTestDatabase(t);
   await db.pool.query(`
     insert into insight_view (id, title, unique_id) values (1, 'mine', 'v1'), (2, 'theirs', 'v2');
-    insert into insight_view_grants (insight_view_id, user_id) values (1, 1), (2, 2);`);
+    insert into insight_view_grants (insight_view_id, user_id) values (1, 1), (2, 2);
+    insert into insights_core.insight_view_grant_roles (grant_id, role) select id, 'owner' from insight_view_grants;`);
   // Production error masking: only our functions' client errors may show their messages.
   const previous = process.env.GRAPHILE_ENV;
   process.env.GRAPHILE_ENV = 'production';
@@ -58,7 +59,7 @@ test('create, rename with a fresh precondition, reject a stale one, delete', asy
     `mutation { deleteDashboard(input: { dashboardId: ${dashboard.rowId} }) { result { rowId } } }`,
     2,
   );
-  t.regex(notYours.errors![0]!.message, /^no dashboard \d+ that you may edit$/);
+  t.regex(notYours.errors![0]!.message, /^no dashboard \d+ that you may delete$/);
   await gql(`mutation { deleteDashboard(input: { dashboardId: ${dashboard.rowId} }) { result { rowId } } }`, 1);
   t.deepEqual((await gql(MY_DASHBOARDS, 1)).data.allDashboards.nodes, []);
 });
@@ -126,7 +127,7 @@ test('view grants: only editors share a view; a global grant lets everyone read'
     'mutation { grantInsightView(input: { viewId: 2, isGlobal: true }) { result { rowId } } }',
     1,
   );
-  t.is(denied.errors![0]!.message, 'no view 2 that you may edit');
+  t.is(denied.errors![0]!.message, 'no view 2 that you may share');
   const shared = await gql(
     'mutation { grantInsightView(input: { viewId: 1, isGlobal: true }) { result { rowId global } } }',
     1,
@@ -150,5 +151,9 @@ test('view grants: only editors share a view; a global grant lets everyone read'
     'mutation { grantInsightView(input: { viewId: 1, userId: 9 }) { result { rowId } } }',
     4,
   );
-  t.is(readerCannotEdit.errors![0]!.message, 'no view 1 that you may edit', 'a global grant is not an edit grant');
+  t.is(
+    readerCannotEdit.errors![0]!.message,
+    'view 1: you are its viewer; to share it you need the editor role (or owner)',
+    'a global grant is not an edit grant',
+  );
 });

@@ -19,19 +19,22 @@ import * as grants from '../../store/grants.ts';
 import type { Queryable } from '../../store/queryable.ts';
 import { findView, throughCore } from './insight-read.ts';
 
-const help = `Usage: code-insights grant <view|dashboard> ID (--user ID | --org ID | --global) [--json]
+const help = `Usage: code-insights grant <view|dashboard> ID (--user ID | --org ID | --global) [--role ROLE] [--json]
        code-insights grant list <view|dashboard> ID [--json]
        code-insights revoke <view|dashboard> GRANT-ID [--json]
 
 A view is visible to a user with a grant naming them, one of their orgs, or everyone, or when it is
 on a dashboard they can see; dashboards likewise. Views are given by id or unique id. A grant names
-exactly one grantee; granting the same again changes nothing and prints the existing grant. A
+exactly one grantee and a role: viewer (reads), editor (also changes it and shares it as viewer or
+editor) or owner (also deletes it, gives any role and revokes others' grants); a grant to everyone
+is always viewer. Granting the same again changes nothing, or sets the role when it differs. A
 dashboard's grant and revoke bump its last_updated_at, as the API's do.
 
 Options:
   --user ID      grant to one user (the token's sub)
   --org ID       grant to everyone in an org (the token's org_ids)
   --global       grant to everyone, signed in or not
+  --role ROLE    viewer (default), editor or owner
   --json         print the result as JSON
   -h, --help     show this help
 
@@ -39,6 +42,7 @@ ${CONFIG_FLAGS_HELP}
 
 Examples:
   code-insights grant view 7 --org 3
+  code-insights grant view 7 --user 12 --role editor
   code-insights grant dashboard 2 --global
   code-insights grant list view 7
   code-insights revoke view 15`;
@@ -58,14 +62,15 @@ function listGrants(db: Queryable, kind: Kind, id: number): Promise<Grant[]> {
   return kind === 'view' ? grants.listViewGrants(db, id) : grants.listDashboardGrants(db, id);
 }
 
-function addGrant(db: Queryable, kind: Kind, id: number, grantee: grants.Grantee): Promise<Grant> {
-  const added = kind === 'view' ? grants.addViewGrant(db, id, grantee) : grants.addDashboardGrant(db, id, grantee);
+function addGrant(db: Queryable, kind: Kind, id: number, grantee: grants.Grantee, role: grants.GrantRole) {
+  const added =
+    kind === 'view' ? grants.addViewGrant(db, id, grantee, role) : grants.addDashboardGrant(db, id, grantee, role);
   return throughCore<Grant>(added);
 }
 
-function removeGrant(db: Queryable, kind: Kind, grantId: number): Promise<Grant> {
+function removeGrant(db: Queryable, kind: Kind, grantId: number) {
   const removed = kind === 'view' ? grants.removeViewGrant(db, grantId) : grants.removeDashboardGrant(db, grantId);
-  return throughCore<Grant>(removed);
+  return throughCore<grants.RemovedGrant<Grant>>(removed);
 }
 
 async function run(this: Command, argv: string[], revoking: boolean): Promise<number> {
@@ -77,6 +82,7 @@ async function run(this: Command, argv: string[], revoking: boolean): Promise<nu
       user: { type: 'string' },
       org: { type: 'string' },
       global: { type: 'boolean' },
+      role: { type: 'string' },
     },
     true,
   );
@@ -94,6 +100,11 @@ async function run(this: Command, argv: string[], revoking: boolean): Promise<nu
   if (!revoking && !listing && principals.length !== 1) {
     throw new UsageError('give exactly one of --user ID, --org ID or --global');
   }
+  const role = (values.role ?? 'viewer') as grants.GrantRole;
+  if (!grants.GRANT_ROLES.includes(role)) {
+    throw new UsageError(`--role is one of ${grants.GRANT_ROLES.join(', ')}, not "${values.role}"`);
+  }
+  if (role !== 'viewer' && values.global) throw new UsageError('a grant to everyone (--global) can only be viewer');
   const config = configFromFlags(values);
   return withDatabase(config, loggerFor(config), async (pool) => {
     if (revoking) {
@@ -106,8 +117,8 @@ async function run(this: Command, argv: string[], revoking: boolean): Promise<nu
       const rows = await listGrants(pool, kind, id);
       if (values.json) console.log(JSON.stringify(rows));
       else {
-        const table = rows.map((r) => [r.id, r.user_id, r.org_id, r.global ? 'yes' : '']);
-        console.log(formatTable(['GRANT', 'USER', 'ORG', 'EVERYONE'], table));
+        const table = rows.map((r) => [r.id, r.user_id, r.org_id, r.global ? 'yes' : '', r.role]);
+        console.log(formatTable(['GRANT', 'USER', 'ORG', 'EVERYONE', 'ROLE'], table));
       }
       return 0;
     }
@@ -116,10 +127,12 @@ async function run(this: Command, argv: string[], revoking: boolean): Promise<nu
       orgId: values.org === undefined ? null : parseId(values.org, '--org'),
       isGlobal: values.global === true,
     };
-    const row = await addGrant(pool, kind, id, grantee);
+    const row = await addGrant(pool, kind, id, grantee, role);
     const whom = grantee.isGlobal ? 'everyone' : grantee.userId ? `user ${grantee.userId}` : `org ${grantee.orgId}`;
     const what = kind === 'view' ? 'View' : 'Dashboard';
-    console.log(values.json ? JSON.stringify(row) : `${what} ${id} is shared with ${whom} (grant ${row.id}).`);
+    console.log(
+      values.json ? JSON.stringify(row) : `${what} ${id} is shared with ${whom} as ${row.role} (grant ${row.id}).`,
+    );
     return 0;
   });
 }
