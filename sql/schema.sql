@@ -3463,7 +3463,7 @@ CREATE OR REPLACE FUNCTION public.dashboard_grants_role(g dashboard_grants)
 AS $function$
   select grant_row_role((select r.role from dashboard_grant_roles r where r.grant_id = g.id), g.global)
 $function$;
-COMMENT ON FUNCTION public.dashboard_grants_role(g dashboard_grants) IS 'What the grant lets its grantee do: VIEWER, EDITOR or OWNER.';
+COMMENT ON FUNCTION public.dashboard_grants_role(g dashboard_grants) IS 'What the grant lets its grantee do: viewer, editor or owner.';
 
 -- function public.dashboard_my_role(d dashboard)
 CREATE OR REPLACE FUNCTION public.dashboard_my_role(d dashboard)
@@ -3473,7 +3473,7 @@ CREATE OR REPLACE FUNCTION public.dashboard_my_role(d dashboard)
 AS $function$
   select insights_core.dashboard_role(d.id)
 $function$;
-COMMENT ON FUNCTION public.dashboard_my_role(d dashboard) IS 'Your role on the dashboard: VIEWER, EDITOR or OWNER.';
+COMMENT ON FUNCTION public.dashboard_my_role(d dashboard) IS 'Your role on the dashboard: viewer, editor or owner.';
 
 -- function public.delete_dashboard(dashboard_id integer)
 CREATE OR REPLACE FUNCTION public.delete_dashboard(dashboard_id integer)
@@ -3530,7 +3530,7 @@ begin
   return dashboard_grant_add(dashboard_id, user_id, org_id, is_global, wanted);
 end
 $function$;
-COMMENT ON FUNCTION public.grant_dashboard(dashboard_id integer, user_id integer, org_id integer, is_global boolean, role grant_role) IS 'Shares a dashboard with a user, an org or everyone (viewer only), in a role (VIEWER by default). Editors share as viewer or editor; only owners give OWNER or change an existing grant''s role.';
+COMMENT ON FUNCTION public.grant_dashboard(dashboard_id integer, user_id integer, org_id integer, is_global boolean, role grant_role) IS 'Shares a dashboard with a user, an org or everyone (viewer only), in a role (viewer by default). Editors share as viewer or editor; only owners give owner or change an existing grant''s role.';
 
 -- function public.grant_insight_view(view_id integer, user_id integer, org_id integer, is_global boolean, role grant_role)
 CREATE OR REPLACE FUNCTION public.grant_insight_view(view_id integer, user_id integer DEFAULT NULL::integer, org_id integer DEFAULT NULL::integer, is_global boolean DEFAULT false, role grant_role DEFAULT 'viewer'::grant_role)
@@ -3557,7 +3557,7 @@ begin
   return insight_view_grant_add(view_id, user_id, org_id, is_global, wanted);
 end
 $function$;
-COMMENT ON FUNCTION public.grant_insight_view(view_id integer, user_id integer, org_id integer, is_global boolean, role grant_role) IS 'Shares a view with a user, an org or everyone (viewer only), in a role (VIEWER by default). Editors share as viewer or editor; only owners give OWNER or change an existing grant''s role.';
+COMMENT ON FUNCTION public.grant_insight_view(view_id integer, user_id integer, org_id integer, is_global boolean, role grant_role) IS 'Shares a view with a user, an org or everyone (viewer only), in a role (viewer by default). Editors share as viewer or editor; only owners give owner or change an existing grant''s role.';
 
 -- function public.insight_series_points_filled(series_id text)
 CREATE OR REPLACE FUNCTION public.insight_series_points_filled(series_id text)
@@ -3667,7 +3667,7 @@ CREATE OR REPLACE FUNCTION public.insight_view_grants_role(g insight_view_grants
 AS $function$
   select grant_row_role((select r.role from insight_view_grant_roles r where r.grant_id = g.id), g.global)
 $function$;
-COMMENT ON FUNCTION public.insight_view_grants_role(g insight_view_grants) IS 'What the grant lets its grantee do: VIEWER, EDITOR or OWNER.';
+COMMENT ON FUNCTION public.insight_view_grants_role(g insight_view_grants) IS 'What the grant lets its grantee do: viewer, editor or owner.';
 
 -- function public.insight_view_loading(view insight_view)
 CREATE OR REPLACE FUNCTION public.insight_view_loading(view insight_view)
@@ -3692,7 +3692,7 @@ CREATE OR REPLACE FUNCTION public.insight_view_my_role(v insight_view)
 AS $function$
   select insights_core.insight_view_role(v.id)
 $function$;
-COMMENT ON FUNCTION public.insight_view_my_role(v insight_view) IS 'Your role on the view: VIEWER (also when you see it only through a dashboard), EDITOR or OWNER.';
+COMMENT ON FUNCTION public.insight_view_my_role(v insight_view) IS 'Your role on the view: viewer (also when you see it only through a dashboard), editor or owner.';
 
 -- function public.insight_view_pie(view insight_view)
 CREATE OR REPLACE FUNCTION public.insight_view_pie(view insight_view)
@@ -3821,17 +3821,6 @@ begin
 end
 $function$;
 COMMENT ON FUNCTION public.remove_view_from_dashboard(dashboard_id integer, view_id integer) IS 'Takes a view off a dashboard you may edit.';
-
--- function public.repositories_restricted(r repositories)
-CREATE OR REPLACE FUNCTION public.repositories_restricted(r repositories)
- RETURNS boolean
- LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO 'public', 'insights_core', 'pg_temp'
-AS $function$
-  select exists (select 1 from repository_permissions p where p.repo_id = r.id)
-$function$;
-COMMENT ON FUNCTION public.repositories_restricted(r repositories) IS 'Whether the repository is restricted to some users and orgs (you see it because you are one of them, or an admin).';
 
 -- function public.restrict_repository(repo_id integer, user_ids integer[], org_ids integer[])
 CREATE OR REPLACE FUNCTION public.restrict_repository(repo_id integer, user_ids integer[] DEFAULT '{}'::integer[], org_ids integer[] DEFAULT '{}'::integer[])

@@ -1,5 +1,6 @@
 // Backfill progress is pushed over graphql-transport-ws: the current state at once, then an event
-// when the backfill advances. The view in each event is read as the subscriber (RLS applies).
+// when the backfill advances. The view in each event is read as the subscriber (RLS applies), and
+// a view the subscriber may not see cannot be subscribed to.
 import test from 'ava';
 import { issueToken } from '../src/auth/tokens.ts';
 import { useTestDatabase } from './helpers/database.ts';
@@ -26,8 +27,11 @@ test('backfillProgress pushes the view when its backfill advances, to those who 
     loading: true,
     seriesStatus: [{ backfillState: 'new' }],
   });
+  // Without a grant the subscription is refused, and no event tells when the backfill moves.
   const theirs = await subscribe(t, server.url, query, await token(2));
-  t.is((await theirs.next()).payload.data.backfillProgress.insightView, null, 'no grant: the event carries no view');
+  const refused = await theirs.next();
+  t.regex(JSON.stringify(refused.payload), new RegExp(`no insight view ${view} that you may see`));
+  t.false(JSON.stringify(refused.payload).includes('Debt'));
 
   // The LISTEN may start a moment after the first event: repeat the change until it is seen.
   const states = ['processing', 'completed'];
@@ -38,6 +42,7 @@ test('backfillProgress pushes the view when its backfill advances, to those who 
   }
   t.truthy(pushed, 'an event arrived after the backfill changed');
   t.true(states.includes(pushed!.payload.data.backfillProgress.insightView.seriesStatus[0].backfillState));
+  await t.throwsAsync(theirs.next(500), { message: /no subscription message/ }, 'the refused subscriber got nothing');
 });
 
 test('a subscription with a forged token gets an error and no data', async (t) => {

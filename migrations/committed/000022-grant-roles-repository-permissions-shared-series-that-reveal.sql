@@ -1,5 +1,5 @@
 --! Previous: sha1:4df234b89a10790298898cba22f42a209e459ac2
---! Hash: sha1:75d5181730511f91d22b6c622c25f089b37a3da4
+--! Hash: sha1:18d0a459ce2193c2702d10580470547780860b07
 --! Message: Grant roles, repository permissions, shared series that reveal nothing, per-user backfill queues
 
 ------------------------------------------------------------------------------------------------------
@@ -144,20 +144,20 @@ create or replace function public.dashboard_grants_role(g dashboard_grants) retu
 language sql stable security definer set search_path = public, insights_core, pg_temp as $$
   select grant_row_role((select r.role from dashboard_grant_roles r where r.grant_id = g.id), g.global)
 $$;
-comment on function public.dashboard_grants_role(dashboard_grants) is 'What the grant lets its grantee do: VIEWER, EDITOR or OWNER.';
+comment on function public.dashboard_grants_role(dashboard_grants) is 'What the grant lets its grantee do: viewer, editor or owner.';
 create or replace function public.insight_view_grants_role(g insight_view_grants) returns public.grant_role
 language sql stable security definer set search_path = public, insights_core, pg_temp as $$
   select grant_row_role((select r.role from insight_view_grant_roles r where r.grant_id = g.id), g.global)
 $$;
-comment on function public.insight_view_grants_role(insight_view_grants) is 'What the grant lets its grantee do: VIEWER, EDITOR or OWNER.';
+comment on function public.insight_view_grants_role(insight_view_grants) is 'What the grant lets its grantee do: viewer, editor or owner.';
 create or replace function public.dashboard_my_role(d dashboard) returns public.grant_role language sql stable as $$
   select insights_core.dashboard_role(d.id)
 $$;
-comment on function public.dashboard_my_role(dashboard) is 'Your role on the dashboard: VIEWER, EDITOR or OWNER.';
+comment on function public.dashboard_my_role(dashboard) is 'Your role on the dashboard: viewer, editor or owner.';
 create or replace function public.insight_view_my_role(v insight_view) returns public.grant_role language sql stable as $$
   select insights_core.insight_view_role(v.id)
 $$;
-comment on function public.insight_view_my_role(insight_view) is 'Your role on the view: VIEWER (also when you see it only through a dashboard), EDITOR or OWNER.';
+comment on function public.insight_view_my_role(insight_view) is 'Your role on the view: viewer (also when you see it only through a dashboard), editor or owner.';
 
 -- The core's grant writers take the role. Granting an existing grantee again sets the role.
 drop function if exists insights_core.dashboard_grant_add(integer, integer, integer, boolean);
@@ -318,7 +318,7 @@ begin
   return dashboard_grant_add(dashboard_id, user_id, org_id, is_global, wanted);
 end
 $$;
-comment on function public.grant_dashboard(integer, integer, integer, boolean, public.grant_role) is 'Shares a dashboard with a user, an org or everyone (viewer only), in a role (VIEWER by default). Editors share as viewer or editor; only owners give OWNER or change an existing grant''s role.';
+comment on function public.grant_dashboard(integer, integer, integer, boolean, public.grant_role) is 'Shares a dashboard with a user, an org or everyone (viewer only), in a role (viewer by default). Editors share as viewer or editor; only owners give owner or change an existing grant''s role.';
 
 drop function if exists public.grant_insight_view(integer, integer, integer, boolean);
 create or replace function public.grant_insight_view(view_id integer, user_id integer default null, org_id integer default null,
@@ -342,7 +342,7 @@ begin
   return insight_view_grant_add(view_id, user_id, org_id, is_global, wanted);
 end
 $$;
-comment on function public.grant_insight_view(integer, integer, integer, boolean, public.grant_role) is 'Shares a view with a user, an org or everyone (viewer only), in a role (VIEWER by default). Editors share as viewer or editor; only owners give OWNER or change an existing grant''s role.';
+comment on function public.grant_insight_view(integer, integer, integer, boolean, public.grant_role) is 'Shares a view with a user, an org or everyone (viewer only), in a role (viewer by default). Editors share as viewer or editor; only owners give owner or change an existing grant''s role.';
 
 -- Revoking: owners revoke any grant, anyone their own user grant (leaving); never the last owner's.
 create or replace function insights_core.require_revocable(kind text, target integer, have public.grant_role,
@@ -516,12 +516,6 @@ $$;
 comment on function public.restrict_repository(integer, integer[], integer[]) is 'Admin only: restricts a repository to the given users and orgs (as a private code host would); with both lists empty it is visible to everyone again. Counts, pies, drill-downs and exports leave out what the reader may not see.';
 revoke execute on function public.restrict_repository(integer, integer[], integer[]) from public;
 grant execute on function public.restrict_repository(integer, integer[], integer[]) to code_insights_user;
-
-create or replace function public.repositories_restricted(r repositories) returns boolean
-language sql stable security definer set search_path = public, insights_core, pg_temp as $$
-  select exists (select 1 from repository_permissions p where p.repo_id = r.id)
-$$;
-comment on function public.repositories_restricted(repositories) is 'Whether the repository is restricted to some users and orgs (you see it because you are one of them, or an admin).';
 
 -- Row-level security: restricted repositories, their names, stats and points only for who may see them.
 alter policy everyone on public.repositories

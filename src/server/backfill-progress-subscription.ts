@@ -3,9 +3,10 @@
 // starts, commits a page or ends (migration 000009). Each event carries the view, read as the
 // subscriber (row-level security applies: a view you may not see is null), so clients select the
 // numbers they want from it, e.g. `insightView { loading seriesStatus { percentComplete } }`.
-// The first event is sent at once, with the current state.
+// The first event is sent at once, with the current state. Subscribing to a view you may not see
+// is refused: its events alone would tell when a private backfill progresses.
 import { jsonParse } from 'postgraphile/@dataplan/json';
-import { context, lambda, listen } from 'postgraphile/grafast';
+import { context, lambda, listen, SafeError } from 'postgraphile/grafast';
 import { extendSchema, gql } from 'postgraphile/utils';
 
 export const BackfillProgressSubscriptionPlugin = extendSchema((build) => {
@@ -33,7 +34,12 @@ export const BackfillProgressSubscriptionPlugin = extendSchema((build) => {
         plans: {
           backfillProgress: {
             subscribePlan(_$root, { $viewId }) {
-              const $topic = lambda($viewId, (id) => `insight_view_progress:${Number(id)}`);
+              // Read as the subscriber: null when row-level security hides the view.
+              const $visibleId = views.get({ id: $viewId }).get('id');
+              const $topic = lambda([$viewId, $visibleId], ([id, visibleId]) => {
+                if (visibleId == null) throw new SafeError(`no insight view ${Number(id)} that you may see`);
+                return `insight_view_progress:${Number(id)}`;
+              });
               const $initial = lambda($viewId, (id) => JSON.stringify({ view_id: Number(id) }));
               return listen(context().get('pgSubscriber'), $topic, jsonParse, $initial);
             },

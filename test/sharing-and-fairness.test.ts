@@ -1,0 +1,133 @@
+// The hostile-input items settled in SQL (migration 000022), each through the door a user or DBA
+// would use: a clone URL's credentials never become a repository name; a series query that is not
+// a JSON string is refused; one user's backfill steps run one at a time in that user's queue, and a
+// step does not yield to work that cannot run; the daily budget has a default.
+import test from 'ava';
+import { issueToken } from '../src/auth/tokens.ts';
+import { useTestDatabase } from './helpers/database.ts';
+import { postGraphql, startTestServer } from './helpers/server.ts';
+
+const SECRET = new TextEncoder().encode('sharing-and-fairness-test-secret-long-enough');
+
+test('repository names derived from clone URLs never carry their credentials', async (t) => {
+  const db = await useTestDatabase(t);
+  const cases: Array<[string, string]> = [
+    ['https://user:p@ss@git.example.com/acme/api.git', 'git.example.com/acme/api'],
+    ['https://x-access-token:ghp_secret123@github.com/acme/web', 'github.com/acme/web'],
+    ['https://github.com/acme/tools.git?access_token=ghp_secret456', 'github.com/acme/tools'],
+    ['https://github.com/acme/docs#token=ghp_secret789', 'github.com/acme/docs'],
+    ['ssh://git@git.example.com/acme/ssh.git', 'git.example.com/acme/ssh'],
+    ['git@github.com:acme/scp.git', 'github.com/acme/scp'],
+  ];
+  for (const [url, name] of cases) {
+    const { rows } = await db.pool.query('select (insights_core.register_repository($1)).name', [url]);
+    t.is(rows[0].name, name, url);
+    t.notRegex(rows[0].name, /secret|p@ss|user|token/, url);
+  }
+});
+
+test('a series query, label or stroke that is not a JSON string is refused with a message', async (t) => {
+  const db = await useTestDatabase(t);
+  const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
+  const token = await issueToken({ userId: 1, orgIds: [], admin: false, ttl: '5m' }, SECRET);
+  const create = (series: unknown) =>
+    postGraphql(
+      server.url,
+      `mutation ($series: JSON!) { createLineChartInsight(input: { title: "x", series: $series }) { result { rowId } } }`,
+      token,
+      { series },
+    );
+  for (const [series, message] of [
+    [[{ query: ['TODO'] }], /series 1('s)?:? (")?query(")? must be a string, not an array/],
+    [[{ query: 'TODO' }, { query: { a: 1 } }], /series 2('s)?:? (")?query(")? must be a string, not an object/],
+    [[{ query: 7 }], /series 1('s)?:? (")?query(")? must be a string, not a number/],
+  ] as const) {
+    const { body } = await postGraphql(
+      server.url,
+      `mutation ($series: JSON!) { createLineChartInsight(input: { title: "x", series: $series }) { result { rowId } } }`,
+      token,
+      { series },
+    );
+    t.regex(body.errors?.[0]?.message ?? 'no error', message, JSON.stringify(series));
+  }
+  // The DBA's door (the core function) refuses it too, with the same meaning.
+  const error = await t.throwsAsync(
+    db.pool.query(`select insights_core.create_line_insight('x', '[{"query": ["TODO"]}]')`),
+  );
+  t.is(error?.message, 'series 1: "query" must be a string, not an array');
+  t.regex(
+    (await create([{ query: 'TODO', label: 5 }])).body.errors?.[0]?.message ?? 'no error',
+    /^series 1('s label must be a string|: "label" and "stroke" must be strings)/,
+  );
+  const stroke = await t.throwsAsync(
+    db.pool.query(`select insights_core.create_line_insight('x', '[{"query": "TODO", "stroke": 1}]')`),
+  );
+  t.is(stroke?.message, 'series 1: "label" and "stroke" must be strings');
+  t.is((await db.pool.query('select count(*)::int as n from insight_view')).rows[0].n, 0, 'nothing was written');
+});
+
+test("one user's backfill steps share that user's queue; a step does not yield to work that cannot run now", async (t) => {
+  const db = await useTestDatabase(t);
+  const create = async (userId: number | null, query: string) => {
+    const view = (
+      await db.pool.query(
+        `select (insights_core.create_line_insight('x', $1::jsonb, null, null, 'WEEK', 1, null, $2)).id`,
+        [JSON.stringify([{ query }]), userId],
+      )
+    ).rows[0].id;
+    return (
+      await db.pool.query(
+        `select b.id from insight_view_series vs join insight_series_backfill b on b.series_id = vs.insight_series_id
+          where vs.insight_view_id = $1`,
+        [view],
+      )
+    ).rows[0].id as number;
+  };
+  const mine = [await create(1, 'one'), await create(1, 'two')];
+  const theirs = await create(2, 'three');
+  const shared = await create(null, 'four');
+  for (const id of [...mine, theirs, shared]) {
+    await db.pool.query(`update insight_series_backfill set state = 'processing' where id = $1`, [id]);
+    await db.pool.query('select insights_core.backfill_queue_step($1)', [id]);
+  }
+  const { rows } = await db.pool.query<{ key: string; queue_name: string | null }>(
+    `select key, queue_name from graphile_worker.jobs where task_identifier = 'backfill_step' order by key`,
+  );
+  t.deepEqual(
+    Object.fromEntries(rows.map((r) => [r.key, r.queue_name])),
+    {
+      [`backfill:${mine[0]}`]: 'backfill-user-1',
+      [`backfill:${mine[1]}`]: 'backfill-user-1',
+      [`backfill:${theirs}`]: 'backfill-user-2',
+      [`backfill:${shared}`]: null,
+    },
+    "each user's steps in their own queue (one at a time); a series no user owns in none",
+  );
+
+  // User 2's step is cheaper (priority 0) but its queue is busy with another of theirs: user 1's
+  // running step must not yield to it, and does yield once that queue is free.
+  const reprioritize = (keys: string[], priority: number) =>
+    db.pool.query(
+      `select graphile_worker.reschedule_jobs(array(select id from graphile_worker.jobs where key = any ($1)),
+         priority := $2)`,
+      [keys, priority],
+    );
+  await reprioritize([`backfill:${theirs}`], 0);
+  await reprioritize([`backfill:${mine[1]}`, `backfill:${shared}`], 3);
+  // What a worker running another of user 2's steps holds (Graphile Worker has no public call for it).
+  await db.pool.query(
+    `update graphile_worker._private_job_queues set locked_at = now(), locked_by = 'another-worker' where queue_name = 'backfill-user-2'`,
+  );
+  // mine[0] is unplanned, so its cost bucket (its priority) is 1: only user 2's step is cheaper.
+  const yields = async () =>
+    (await db.pool.query('select insights_core.backfill_should_yield($1) as y', [mine[0]])).rows[0].y as boolean;
+  t.false(await yields(), "the cheaper job's queue is held: it cannot run now");
+  await db.pool.query(`update graphile_worker._private_job_queues set locked_at = null, locked_by = null`);
+  t.true(await yields(), 'once its queue is free, the cheaper job goes first');
+});
+
+test('the daily backfill budget has a default', async (t) => {
+  const db = await useTestDatabase(t);
+  const { rows } = await db.pool.query(`select daily_limit from usage_quotas where event_type = 'backfill_cost'`);
+  t.deepEqual(rows, [{ daily_limit: 1_000_000 }]);
+});
