@@ -113,6 +113,8 @@ async function world(t: ExecutionContext) {
   for (const grant of grants) {
     const granted = await gql('owner', `mutation { ${grant} { result { rowId role } } }`);
     t.is(granted.errors, undefined, `${grant}: ${JSON.stringify(granted.errors)}`);
+    const result = Object.values(granted.data as Record<string, { result: { role: string } }>)[0]!.result;
+    t.is(result.role, grant.includes('role: editor') ? 'editor' : 'viewer', grant);
   }
   return { ...context, open, secret, line, pie, dashboard, lineSeries };
 }

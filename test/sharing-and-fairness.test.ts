@@ -4,6 +4,7 @@
 // step does not yield to work that cannot run; the daily budget has a default.
 import test from 'ava';
 import { issueToken } from '../src/auth/tokens.ts';
+import { cliEnv, runCli } from './helpers/cli.ts';
 import { useTestDatabase } from './helpers/database.ts';
 import { postGraphql, startTestServer } from './helpers/server.ts';
 
@@ -130,4 +131,38 @@ test('the daily backfill budget has a default', async (t) => {
   const db = await useTestDatabase(t);
   const { rows } = await db.pool.query(`select daily_limit from usage_quotas where event_type = 'backfill_cost'`);
   t.deepEqual(rows, [{ daily_limit: 1_000_000 }]);
+});
+
+test('the CLI restricts repositories and grants in a role, as the API does', async (t) => {
+  const db = await useTestDatabase(t);
+  const env = cliEnv({ DATABASE_URL: db.connectionString });
+  await db.pool.query(`select insights_core.register_repository('/nowhere/secret.git', 'acme/secret')`);
+  const restricted = await runCli(['repos', 'restrict', 'acme/secret', '--user', '4', '--org', '9', '--org', '3'], env);
+  t.is(restricted.code, 0, restricted.stderr);
+  t.is(restricted.stdout.trim(), 'acme/secret is visible to user 4, org 9, org 3 (and admins) only.');
+  const listed = JSON.parse((await runCli(['repos', 'list', '--json'], env)).stdout);
+  t.deepEqual(listed[0].restricted_to, { user_ids: [4], org_ids: [3, 9] });
+  const opened = await runCli(['repos', 'restrict', 'acme/secret'], env);
+  t.is(opened.stdout.trim(), 'acme/secret is visible to everyone.');
+  t.is(JSON.parse((await runCli(['repos', 'list', '--json'], env)).stdout)[0].restricted_to, null);
+  const bad = await runCli(['repos', 'restrict', 'acme/secret', '--user', 'x'], env);
+  t.is(bad.code, 2);
+
+  const view = (await db.pool.query(`select (insights_core.create_line_insight('x', '[{"query": "TODO"}]')).id`))
+    .rows[0].id;
+  const granted = await runCli(['grant', 'view', String(view), '--user', '6', '--role', 'editor'], env);
+  t.regex(granted.stdout, /^View \d+ is shared with user 6 as editor \(grant \d+\)\.$/m);
+  const list = JSON.parse((await runCli(['grant', 'list', 'view', String(view), '--json'], env)).stdout);
+  t.deepEqual(
+    list.map((g: { user_id: number | null; global: boolean | null; role: string }) => [g.user_id, g.global, g.role]),
+    [
+      [null, true, 'viewer'],
+      [6, null, 'editor'],
+    ],
+  );
+  const wrongRole = await runCli(['grant', 'view', String(view), '--user', '6', '--role', 'admin'], env);
+  t.is(wrongRole.code, 2);
+  t.regex(wrongRole.stderr, /--role is one of viewer, editor, owner, not "admin"/);
+  const globalEditor = await runCli(['grant', 'view', String(view), '--global', '--role', 'editor'], env);
+  t.regex(globalEditor.stderr, /a grant to everyone \(--global\) can only be viewer/);
 });

@@ -35,12 +35,13 @@ export const BackfillProgressSubscriptionPlugin = extendSchema((build) => {
           backfillProgress: {
             subscribePlan(_$root, { $viewId }) {
               // Read as the subscriber: null when row-level security hides the view.
-              const $visibleId = views.get({ id: $viewId }).get('id');
-              const $topic = lambda([$viewId, $visibleId], ([id, visibleId]) => {
+              const $id = $viewId!;
+              const $visibleId = views.get({ id: $id }).get('id');
+              const $topic = lambda([$id, $visibleId], ([id, visibleId]): string => {
                 if (visibleId == null) throw new SafeError(`no insight view ${Number(id)} that you may see`);
                 return `insight_view_progress:${Number(id)}`;
               });
-              const $initial = lambda($viewId, (id) => JSON.stringify({ view_id: Number(id) }));
+              const $initial = lambda($id, (id) => JSON.stringify({ view_id: Number(id) }));
               return listen(context().get('pgSubscriber'), $topic, jsonParse, $initial);
             },
             plan($event) {

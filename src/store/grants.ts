@@ -57,8 +57,9 @@ export async function listDashboardGrants(db: Queryable, dashboardId: number): P
 /** Shares a view in a role; returns the new grant, or the existing one (with the role set). */
 export async function addViewGrant(db: Queryable, viewId: number, to: Grantee, role: GrantRole): Promise<ViewGrant> {
   const { rows } = await db.query<ViewGrant>(
-    `select id, insight_view_id, user_id, org_id, global, insight_view_grants_role(g) as role
-       from insights_core.insight_view_grant_add($1, $2, $3, $4, $5) g`,
+    // The role is the one asked for (the writer sets it; a stable function here would not see it yet).
+    `select id, insight_view_id, user_id, org_id, global, $5::text as role
+       from insights_core.insight_view_grant_add($1, $2, $3, $4, $5)`,
     [viewId, to.userId, to.orgId, to.isGlobal, role],
   );
   return rows[0]!;
@@ -72,8 +73,8 @@ export async function addDashboardGrant(
   role: GrantRole,
 ): Promise<DashboardGrant> {
   const { rows } = await db.query<DashboardGrant>(
-    `select id, dashboard_id, user_id, org_id, global, dashboard_grants_role(g) as role
-       from insights_core.dashboard_grant_add($1, $2, $3, $4, $5) g`,
+    `select id, dashboard_id, user_id, org_id, global, $5::text as role
+       from insights_core.dashboard_grant_add($1, $2, $3, $4, $5)`,
     [dashboardId, to.userId, to.orgId, to.isGlobal, role],
   );
   return rows[0]!;

@@ -37,3 +37,32 @@ export async function repositoriesNamed(db: Queryable, names: string[]): Promise
   );
   return rows;
 }
+
+/** Who may see each restricted repository (repositories without permissions are visible to all). */
+export interface RepositoryRestriction {
+  repo_id: number;
+  user_ids: number[];
+  org_ids: number[];
+}
+
+export async function repositoryRestrictions(db: Queryable): Promise<RepositoryRestriction[]> {
+  const { rows } = await db.query<RepositoryRestriction>(
+    `select repo_id, coalesce(array_agg(user_id order by user_id) filter (where user_id is not null), '{}') as user_ids,
+            coalesce(array_agg(org_id order by org_id) filter (where org_id is not null), '{}') as org_ids
+       from insights_core.repository_permissions group by repo_id order by repo_id`,
+  );
+  return rows;
+}
+
+/**
+ * Restricts a repository to these users and orgs (and admins), through the core writer the API's
+ * restrictRepository calls; both empty makes it visible to everyone again.
+ */
+export async function restrictRepository(
+  db: Queryable,
+  repoId: number,
+  userIds: number[],
+  orgIds: number[],
+): Promise<void> {
+  await db.query('select insights_core.set_repository_permissions($1, $2, $3)', [repoId, userIds, orgIds]);
+}

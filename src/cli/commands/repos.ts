@@ -4,7 +4,13 @@ import type pg from 'pg';
 import { errorMessage } from '../../logger.ts';
 import type { Repository } from '../../repos/repository.ts';
 import { syncRepository } from '../../repos/sync-repository.ts';
-import { listRepositories, registerRepository, repositoriesNamed } from '../../store/repositories-admin.ts';
+import {
+  listRepositories,
+  registerRepository,
+  repositoriesNamed,
+  repositoryRestrictions,
+  restrictRepository,
+} from '../../store/repositories-admin.ts';
 import {
   type Command,
   CONFIG_FLAGS,
@@ -16,18 +22,24 @@ import {
   UsageError,
 } from '../command.ts';
 import { formatTable } from '../format-table.ts';
+import { parseId } from '../parse-id.ts';
 import { withDatabase } from '../with-database.ts';
 
-const help = `Usage: code-insights repos <add|list|sync> [options]
+const help = `Usage: code-insights repos <add|list|sync|restrict> [options]
 
   repos add <path-or-url> [--name N] [--branch B] [--no-sync] [--json]
       Register a git repository by local path or clone URL and fetch it now (unless --no-sync).
       The name defaults to host/path of a URL or the last part of a path; the branch to the
       repository's HEAD branch.
   repos list [--json]
-      Every registered repository with its branch, last fetch and last fetch error.
+      Every registered repository with its branch, last fetch, last fetch error and, for a
+      restricted one, who may see it.
   repos sync [NAME...] [--json]
       Fetch the named repositories (all when none are named) now. Exit code 1 if any fails.
+  repos restrict NAME [--user ID]... [--org ID]... [--json]
+      Restrict a repository to these users and orgs (as a private code host does): everyone
+      else's counts, pies, drill-downs and exports leave it out. With no --user or --org it is
+      visible to everyone again. Admin tokens always see it.
 
 ${CONFIG_FLAGS_HELP}
 
@@ -35,7 +47,8 @@ Examples:
   code-insights repos add ../my-project --name acme/my-project
   code-insights repos add https://example.com/acme/api.git --branch main
   code-insights repos list --json
-  code-insights repos sync acme/my-project`;
+  code-insights repos sync acme/my-project
+  code-insights repos restrict acme/secret --user 12 --org 3`;
 
 interface SyncOutcome {
   name: string;
@@ -76,12 +89,14 @@ export const repos: Command = {
         branch: { type: 'string' },
         'no-sync': { type: 'boolean' },
         json: { type: 'boolean' },
+        user: { type: 'string', multiple: true },
+        org: { type: 'string', multiple: true },
       },
       true,
     );
     if (values.help) return printHelp(this);
     const [action, ...rest] = positionals;
-    if (!action) throw new UsageError('missing action: add, list or sync');
+    if (!action) throw new UsageError('missing action: add, list, sync or restrict');
     const config = configFromFlags(values);
     const logger = loggerFor(config);
     const json = Boolean(values.json);
@@ -118,19 +133,33 @@ export const repos: Command = {
     if (action === 'list') {
       if (rest.length) throw new UsageError('repos list takes no arguments');
       return withDatabase(config, logger, async (pool) => {
-        const rows = await listRepositories(pool);
+        const restrictions = new Map((await repositoryRestrictions(pool)).map((r) => [r.repo_id, r]));
+        const rows = (await listRepositories(pool)).map((r) => ({
+          ...r,
+          restricted_to: restrictions.has(r.id)
+            ? { user_ids: restrictions.get(r.id)!.user_ids, org_ids: restrictions.get(r.id)!.org_ids }
+            : null,
+        }));
+        const whoMaySee = (r: (typeof rows)[number]) =>
+          r.restricted_to
+            ? [
+                ...r.restricted_to.user_ids.map((id) => `user ${id}`),
+                ...r.restricted_to.org_ids.map((id) => `org ${id}`),
+              ].join(', ')
+            : 'everyone';
         if (json) console.log(JSON.stringify(rows));
         else if (!rows.length)
           console.log('No repositories registered yet; add one with `code-insights repos add <path-or-url>`.');
         else
           console.log(
             formatTable(
-              ['ID', 'NAME', 'BRANCH', 'LAST FETCHED', 'LAST ERROR'],
+              ['ID', 'NAME', 'BRANCH', 'LAST FETCHED', 'VISIBLE TO', 'LAST ERROR'],
               rows.map((r) => [
                 r.id,
                 r.name,
                 r.default_branch,
                 r.last_fetched_at?.toISOString() ?? 'never',
+                whoMaySee(r),
                 r.last_fetch_error,
               ]),
             ),
@@ -149,6 +178,26 @@ export const repos: Command = {
         return outcomes.every((o) => o.ok) ? 0 : 1;
       });
     }
-    throw new UsageError(`unknown action "${action}": use add, list or sync`);
+    if (action === 'restrict') {
+      if (rest.length !== 1) throw new UsageError('repos restrict takes one repository name');
+      const userIds = ((values.user as string[] | undefined) ?? []).map((id) => parseId(id, '--user'));
+      const orgIds = ((values.org as string[] | undefined) ?? []).map((id) => parseId(id, '--org'));
+      return withDatabase(config, logger, async (pool) => {
+        const [repository] = await repositoriesNamed(pool, rest);
+        if (!repository) throw new UsageError(`unknown repository: ${rest[0]}`);
+        await restrictRepository(pool, repository.id, userIds, orgIds);
+        const whom = [...userIds.map((id) => `user ${id}`), ...orgIds.map((id) => `org ${id}`)].join(', ');
+        if (json)
+          console.log(JSON.stringify({ id: repository.id, name: repository.name, user_ids: userIds, org_ids: orgIds }));
+        else
+          console.log(
+            whom
+              ? `${repository.name} is visible to ${whom} (and admins) only.`
+              : `${repository.name} is visible to everyone.`,
+          );
+        return 0;
+      });
+    }
+    throw new UsageError(`unknown action "${action}": use add, list, sync or restrict`);
   },
 };
