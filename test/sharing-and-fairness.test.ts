@@ -6,6 +6,7 @@ import test from 'ava';
 import { issueToken } from '../src/auth/tokens.ts';
 import { cliEnv, runCli } from './helpers/cli.ts';
 import { useTestDatabase } from './helpers/database.ts';
+import { tempDir } from './fixtures/git-repository.ts';
 import { postGraphql, startTestServer } from './helpers/server.ts';
 
 const SECRET = new TextEncoder().encode('sharing-and-fairness-test-secret-long-enough');
@@ -25,6 +26,26 @@ test('repository names derived from clone URLs never carry their credentials', a
     t.is(rows[0].name, name, url);
     t.notRegex(rows[0].name, /secret|p@ss|user|token/, url);
   }
+});
+
+test("a failed fetch's error, readable as lastFetchError, and the CLI's output carry no credentials", async (t) => {
+  const db = await useTestDatabase(t);
+  const env = cliEnv({ DATABASE_URL: db.connectionString, DATA_DIR: `${tempDir(t)}/data` });
+  // Port 9 (discard) refuses at once; git's message quotes the URL.
+  const url = 'https://x-access-token:tok_SECRET_1@127.0.0.1:9/acme/api.git?access_token=tok_SECRET_2';
+  const added = await runCli(['repos', 'add', url, '--name', 'acme/api'], env);
+  t.is(added.code, 1, 'the fetch fails');
+  const listed = await runCli(['repos', 'list', '--json'], env);
+  const { rows } = await db.pool.query(`select last_fetch_error from repositories where name = 'acme/api'`);
+  t.truthy(rows[0].last_fetch_error, 'the error is recorded');
+  for (const [what, text] of [
+    ['lastFetchError', rows[0].last_fetch_error as string],
+    ['repos add', added.stdout + added.stderr],
+    ['repos list', listed.stdout],
+  ]) {
+    t.false(text!.includes('tok_SECRET'), `${what}: ${text}`);
+  }
+  t.regex(listed.stdout, /x-access-token:\*\*\*@127\.0\.0\.1:9/, 'the URL is still recognisable');
 });
 
 test('a series query, label or stroke that is not a JSON string is refused with a message', async (t) => {

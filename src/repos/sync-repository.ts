@@ -1,7 +1,8 @@
 // Fetches a registered repository into this machine's mirror and records the outcome in SQL
-// (last attempt, last success, last error, the followed branch).
+// (last attempt, last success, last error without credentials, the followed branch).
 import type pg from 'pg';
 import { errorMessage } from '../logger.ts';
+import { redactCredentials } from '../git/redact-credentials.ts';
 import { type MirrorState, mirrorExists, resolveBranchHead, syncMirror } from '../git/mirror.ts';
 import { recordFetchAttempt, recordFetchError, recordFetchSuccess } from '../store/repositories.ts';
 import { mirrorDirectory, type Repository } from './repository.ts';
@@ -23,8 +24,10 @@ export async function syncRepository({ pool, dataDir, repository }: SyncReposito
     await recordFetchSuccess(pool, repository.id, state.defaultBranch);
     return state;
   } catch (error) {
-    await recordFetchError(pool, repository.id, errorMessage(error));
-    throw error;
+    // lastFetchError is readable by anyone who sees the repository: git's message may quote the URL.
+    const message = redactCredentials(errorMessage(error));
+    await recordFetchError(pool, repository.id, message);
+    throw new Error(message, { cause: error });
   }
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { errorMessage } from '../../logger.ts';
+import { redactCredentials } from '../../git/redact-credentials.ts';
 import type { Repository } from '../../repos/repository.ts';
 import { syncRepository } from '../../repos/sync-repository.ts';
 import {
@@ -119,12 +120,14 @@ export const repos: Command = {
             JSON.stringify({
               id: repository.id,
               name: repository.name,
-              clone_url: repository.clone_url,
+              clone_url: redactCredentials(repository.clone_url),
               sync: outcome ?? null,
             }),
           );
         else {
-          console.log(`Registered ${repository.name} (id ${repository.id}) from ${repository.clone_url}`);
+          console.log(
+            `Registered ${repository.name} (id ${repository.id}) from ${redactCredentials(repository.clone_url)}`,
+          );
           if (outcome) console.log(describe(outcome));
         }
         return outcome && !outcome.ok ? 1 : 0;
@@ -136,6 +139,7 @@ export const repos: Command = {
         const restrictions = new Map((await repositoryRestrictions(pool)).map((r) => [r.repo_id, r]));
         const rows = (await listRepositories(pool)).map((r) => ({
           ...r,
+          clone_url: redactCredentials(r.clone_url),
           restricted_to: restrictions.has(r.id)
             ? { user_ids: restrictions.get(r.id)!.user_ids, org_ids: restrictions.get(r.id)!.org_ids }
             : null,
