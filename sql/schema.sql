@@ -677,8 +677,8 @@ end
 $function$;
 COMMENT ON FUNCTION insights_core.backfill_queue_step(backfill_id integer) IS 'Queues the next step of a processing backfill with the priority of its cost bucket, in its owner''s queue (one step per user at a time).';
 
--- function insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text)
-CREATE OR REPLACE FUNCTION insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text DEFAULT NULL::text)
+-- function insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text, incomplete jsonb)
+CREATE OR REPLACE FUNCTION insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text DEFAULT NULL::text, incomplete jsonb DEFAULT '[]'::jsonb)
  RETURNS repo_iterator
  LANGUAGE plpgsql
  SET search_path TO 'public', 'insights_core', 'pg_temp'
@@ -701,6 +701,11 @@ begin
       join repo_names n on n.name = r.name
      order by r.id, (p->>'time')::timestamptz, p->>'capture'
     on conflict (series_id, repo_id, time, capture) do update set value = excluded.value;
+  -- Points recorded but not whole (a capture-group sample past its distinct-value cap).
+  insert into insight_series_incomplete_points (series_id, reason, time, repo_id)
+    select series.id, i->>'reason', timezone('utc', (i->>'time')::timestamptz), (i->>'repo_id')::integer
+      from jsonb_array_elements(coalesce(incomplete, '[]')) i
+    on conflict do nothing;
   -- A repository that succeeds on a retry is no longer an error.
   delete from repo_iterator_errors e where e.repo_iterator_id = backfill.repo_iterator_id and e.repo_id = any (succeeded_repo_ids);
   for failure in select value from jsonb_array_elements(failures) loop
@@ -734,7 +739,7 @@ begin
   return iterator;
 end
 $function$;
-COMMENT ON FUNCTION insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text) IS 'Commits one page of a backfill in one transaction: its points [{time, repo_id, value, capture}], the iterator''s progress, and per-repository failures [{repo_id, message, reason}]; a third failure gives the repository up.';
+COMMENT ON FUNCTION insights_core.backfill_record_page(backfill_id integer, new_cursor integer, points jsonb, succeeded_repo_ids integer[], failures jsonb, runtime_ms bigint, log_message text, incomplete jsonb) IS 'Commits one page of a backfill in one transaction: its points [{time, repo_id, value, capture}], incomplete points [{time, repo_id, reason}], the iterator''s progress, and per-repository failures [{repo_id, message, reason}]; a third failure gives the repository up.';
 
 -- function insights_core.backfill_repository_attempts()
 CREATE OR REPLACE FUNCTION insights_core.backfill_repository_attempts()

@@ -18,6 +18,7 @@ import {
   failBackfill,
   nextBackfillMove,
   recordBackfillPage,
+  type BackfillIncompletePoint,
   recordBackfillStepFailure,
   tryLockBackfill,
   unlockBackfill,
@@ -104,6 +105,7 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
     const started = Date.now();
     const points: BackfillPoint[] = [];
     const failures: BackfillFailure[] = [];
+    const incomplete: BackfillIncompletePoint[] = [];
     // The query's own repo: filters narrow the series' scope exactly as for recordings; repositories
     // outside them, or deleted since planning, have nothing to count.
     // A page holds a few repositories: their names are matched well within one search's time.
@@ -127,6 +129,7 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
           deadline: Date.now() + searchTimeoutMs(context, query),
         });
         points.push(...result.points);
+        incomplete.push(...result.capped);
         succeeded.push(repository.id);
         blobsRead += result.blobsRead;
       } catch (error) {
@@ -140,6 +143,7 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
       points,
       succeeded,
       failures,
+      incomplete,
       runtimeMs: Date.now() - started,
       log:
         `${move.move === 'retry' ? 'retry ' : ''}page of ${move.repo_ids.length} repositories by worker ${context.workerId}: ${points.length} points, ` +

@@ -90,6 +90,14 @@ export function makeTask(context: TaskContext) {
         if (result.captures)
           for (const [capture, value] of result.captures) points.push({ repo_id: repository.id, value, capture });
         else if (result.value > 0) points.push({ repo_id: repository.id, value: result.value });
+        // More distinct values than a point keeps (MAX_CAPTURE_VALUES): the point says it is partial.
+        if (result.capturesOmitted) {
+          incomplete.push({ repo_id: repository.id, reason: 'capture-limit' });
+          helpers.logger.info(
+            `series ${series.series_id}: ${repository.name} has ${result.captures!.size + result.capturesOmitted.values} distinct capture values; ` +
+              `the ${result.captures!.size} most frequent are kept, ${result.capturesOmitted.values} left out`,
+          );
+        }
       } catch (error) {
         const reason = error instanceof SearchTimeoutError ? 'timeout' : 'generic';
         incomplete.push({ repo_id: repository.id, reason });

@@ -25,6 +25,11 @@ export interface BackfillRepositoryOptions {
 
 export interface BackfillRepositoryResult {
   points: BackfillPoint[];
+  /**
+   * Sample times whose point kept only the most frequent capture values (MAX_CAPTURE_VALUES): to be
+   * stored as incomplete points with reason 'capture-limit'.
+   */
+  capped: Array<{ time: string; repo_id: number; reason: 'capture-limit' }>;
   commitsSearched: number;
   blobsRead: number;
 }
@@ -32,7 +37,7 @@ export interface BackfillRepositoryResult {
 export async function backfillRepository(options: BackfillRepositoryOptions): Promise<BackfillRepositoryResult> {
   const { repository, query } = options;
   const { gitDir, branch, head } = await ensureMirror({ pool: options.pool, dataDir: options.dataDir, repository });
-  if (!branch || !head) return { points: [], commitsSearched: 0, blobsRead: 0 };
+  if (!branch || !head) return { points: [], capped: [], commitsSearched: 0, blobsRead: 0 };
   const history = await firstParentHistory(gitDir, branch);
   const commits = resolveSampleCommits(history, options.times);
   // Distinct commits, oldest sample first, so each listing is a diff from the one before.
@@ -48,6 +53,7 @@ export async function backfillRepository(options: BackfillRepositoryOptions): Pr
   let blobsRead = 0;
   for (const result of results.values()) blobsRead += result.blobsRead;
   const points: BackfillPoint[] = [];
+  const capped: BackfillRepositoryResult['capped'] = [];
   options.times.forEach((time, index) => {
     const commit = commits[index];
     if (!commit) return;
@@ -57,6 +63,7 @@ export async function backfillRepository(options: BackfillRepositoryOptions): Pr
       for (const [capture, value] of result.captures)
         points.push({ time: iso, repo_id: repository.id, value, capture });
     else if (result.value > 0) points.push({ time: iso, repo_id: repository.id, value: result.value });
+    if (result.capturesOmitted) capped.push({ time: iso, repo_id: repository.id, reason: 'capture-limit' });
   });
-  return { points, commitsSearched: distinct.length, blobsRead };
+  return { points, capped, commitsSearched: distinct.length, blobsRead };
 }

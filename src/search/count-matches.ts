@@ -1,14 +1,30 @@
 // Counting semantics (docs/query-language.md): a match is a non-overlapping occurrence in a
 // file's content (it may span lines), case-insensitive unless case:yes; empty matches do not count;
 // a capture-group series is counted per distinct value of its first group (truncated to 100
-// characters). Binary content (a NUL byte in the first 8000 bytes, git's own rule) and files over
-// 1 MiB count nothing.
+// characters; at most MAX_CAPTURE_VALUES values per repository and commit, see search-commit.ts).
+// Binary content (a NUL byte in the first 8000 bytes, git's own rule) and files over 1 MiB count
+// nothing.
 import type { PatternNode, SearchQuery } from './query/parse-query.ts';
 import { compileRe2, quoteRe2, type Re2 } from './regexp/re2.ts';
 
 export const MAX_FILE_BYTES = 1024 * 1024;
 export const BINARY_SNIFF_BYTES = 8000;
 export const MAX_CAPTURE_LENGTH = 100;
+/**
+ * Distinct capture values kept per repository and commit: the most frequent ones (ties in code-unit
+ * order); the rest are left out and the point is marked incomplete ('capture-limit'). Sourcegraph
+ * shows 20 values of a capture-group insight by default (sorted by count) and aggregates capture
+ * values in a buffer of 500 labels, reporting when it overflowed: this keeps as many.
+ */
+export const MAX_CAPTURE_VALUES = 500;
+
+/** A capture value as stored: its first 100 UTF-16 code units, never half of a surrogate pair. */
+export function truncateCapture(value: string): string {
+  if (value.length <= MAX_CAPTURE_LENGTH) return value;
+  const cut = value.charCodeAt(MAX_CAPTURE_LENGTH - 1);
+  // A high surrogate at the end would be half a character, which PostgreSQL's jsonb refuses.
+  return value.slice(0, cut >= 0xd800 && cut <= 0xdbff ? MAX_CAPTURE_LENGTH - 1 : MAX_CAPTURE_LENGTH);
+}
 
 /** What one blob contributes: its match count and, for capture-group queries, counts per value. */
 export interface BlobCount {
@@ -81,7 +97,7 @@ function regexpMatcher(source: string, caseSensitive: boolean, captureGroups: nu
         if (match.end === match.start) continue;
         count++;
         if (captureGroups > 0 && match.group1 !== undefined) {
-          const value = match.group1.slice(0, MAX_CAPTURE_LENGTH);
+          const value = truncateCapture(match.group1);
           captures[value] = (captures[value] ?? 0) + 1;
         }
       }

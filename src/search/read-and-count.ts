@@ -1,6 +1,6 @@
 // Reads blobs through one `git cat-file --batch` and counts each: the inner loop of every search,
 // used directly for literal patterns and inside a worker thread for regexps (see count-blobs.ts).
-import { type BlobObject, CatFileBatch } from '../git/cat-file-batch.ts';
+import { type BatchTransport, type BlobObject, CatFileBatch } from '../git/cat-file-batch.ts';
 import { type BlobCount, compileMatcher, countContent, type MatcherQuery } from './count-matches.ts';
 
 export interface ReadAndCountOptions {
@@ -27,10 +27,14 @@ const READ_AHEAD = 128;
 /** Blobs asked for with one write to git. */
 const GROUP = 32;
 
-export async function readAndCount(options: ReadAndCountOptions): Promise<void> {
+/**
+ * `transport`: the cat-file process to read through, when another thread runs it (a search thread's
+ * reads); without it this thread starts one of its own for `gitDir`.
+ */
+export async function readAndCount(options: ReadAndCountOptions, transport?: BatchTransport): Promise<void> {
   // Here a deadline bounds the work (a search thread, or a literal in-process).
   const matcher = compileMatcher(options.query, { fast: options.fast !== false });
-  const batch = new CatFileBatch(options.gitDir);
+  const batch = new CatFileBatch(transport ?? options.gitDir);
   try {
     const inFlight: Array<{ oid: string; answer: Promise<BlobObject | undefined> }> = [];
     let next = 0;
@@ -53,6 +57,6 @@ export async function readAndCount(options: ReadAndCountOptions): Promise<void> 
       options.onResult(oid, countContent(matcher, object.content), object.content.length);
     }
   } finally {
-    batch.close();
+    await batch.close(); // waited for, so no search leaves a process behind
   }
 }

@@ -6,7 +6,13 @@ import type { BlobCountCache } from './blob-count-cache.ts';
 import { countBlobs, type CountBlobsResult, SearchTimeoutError } from './count-blobs.ts';
 import { commitTimes } from '../git/commit-times.ts';
 import { commitAfterTime } from './query/commit-after.ts';
-import { type BlobCount, compileMatcher, MAX_FILE_BYTES, type MatcherQuery } from './count-matches.ts';
+import {
+  type BlobCount,
+  compileMatcher,
+  MAX_CAPTURE_VALUES,
+  MAX_FILE_BYTES,
+  type MatcherQuery,
+} from './count-matches.ts';
 import { blobFingerprint } from './query/fingerprint.ts';
 import { findLanguage, type Language, pathIsInLanguage } from './query/languages.ts';
 import { compileRe2, type Re2 } from './regexp/re2.ts';
@@ -16,8 +22,10 @@ import { countSearch } from '../metrics/process-metrics.ts';
 export interface CommitSearchResult {
   /** Total (match or file) count. */
   value: number;
-  /** Per capture value, for capture-group queries. */
+  /** Per capture value, for capture-group queries: the MAX_CAPTURE_VALUES most frequent. */
   captures?: Map<string, number>;
+  /** Capture values past MAX_CAPTURE_VALUES that were left out: how many, and their matches. */
+  capturesOmitted?: { values: number; count: number };
   filesConsidered: number;
   /** Blobs read for this commit (a blob several commits share is read for the oldest). */
   blobsRead: number;
@@ -98,6 +106,19 @@ function add(total: CommitSearchResult, result: BlobCount, select: 'match' | 'fi
       total.captures.set(value, (total.captures.get(value) ?? 0) + (select === 'file' ? 1 : count));
     }
   }
+}
+
+/**
+ * Keeps the MAX_CAPTURE_VALUES most frequent capture values (ties in code-unit order, so the choice
+ * does not depend on reading order) and says what was left out: one query over a small repository
+ * can have ten thousand distinct values, each a line and a row per sample.
+ */
+function capCaptures(total: CommitSearchResult): void {
+  if (!total.captures || total.captures.size <= MAX_CAPTURE_VALUES) return;
+  const ranked = [...total.captures].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0));
+  total.captures = new Map(ranked.slice(0, MAX_CAPTURE_VALUES));
+  const omitted = ranked.slice(MAX_CAPTURE_VALUES);
+  total.capturesOmitted = { values: omitted.length, count: omitted.reduce((sum, [, count]) => sum + count, 0) };
 }
 
 export interface SearchCommitsOptions extends Omit<SearchCommitOptions, 'commit'> {
@@ -271,6 +292,7 @@ async function searchListings(
   // select:repo: a repository counts 1 at a commit where anything matched.
   const finish = (commit: string, total: CommitSearchResult) => {
     if (query.select === 'repo') total.value = Math.min(1, total.value);
+    capCaptures(total);
     countSearch(total);
     results.set(commit, total);
   };

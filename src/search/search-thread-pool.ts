@@ -2,12 +2,21 @@
 // search modules into it) costs about 50 ms, which dwarfed the work of a typical backfill step: a
 // few new blobs of one commit. A thread that finishes is parked, unreferenced so it never keeps the
 // process alive; a thread that misses its deadline may be stuck in a runaway regexp, so it is
-// terminated instead and a fresh one takes its place next time.
-import { Worker } from 'node:worker_threads';
+// terminated instead and a fresh one takes its place next time. The thread reads blobs from a
+// cat-file process that this thread runs (relayCatFileBatch) and ends when the search ends, so a
+// terminated thread leaves no defunct git process behind.
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { relayCatFileBatch } from '../git/cat-file-batch.ts';
 import type { BlobCount } from './count-matches.ts';
 import { type ReadAndCountOptions, SearchTimeoutError } from './read-and-count.ts';
 
 export type SearchTask = Omit<ReadAndCountOptions, 'onResult'>;
+
+/** What a search thread is sent: the task, and the port to the cat-file process it reads through. */
+export interface SearchRequest {
+  task: SearchTask;
+  port: MessagePort;
+}
 
 /** Messages from count-blobs-thread.ts. */
 export type ThreadMessage =
@@ -48,6 +57,8 @@ function park(worker: Worker): void {
 /** Runs one search in a thread; each counted blob is passed to onResult as it arrives. */
 export async function searchInThread(task: SearchTask, onResult: ReadAndCountOptions['onResult']): Promise<void> {
   const worker = takeThread();
+  const channel = new MessageChannel();
+  const catFile = relayCatFileBatch(task.gitDir, channel.port1);
   let reusable = false;
   let onExit: ((code: number) => void) | undefined;
   try {
@@ -71,11 +82,13 @@ export async function searchInThread(task: SearchTask, onResult: ReadAndCountOpt
       worker.on('error', (error) => settle(error));
       onExit = (code) => settle(new Error(`search thread exited unexpectedly (${code})`));
       worker.on('exit', onExit);
-      worker.postMessage(task);
+      worker.postMessage({ task, port: channel.port2 } satisfies SearchRequest, [channel.port2]);
     });
   } finally {
     if (onExit) worker.off('exit', onExit);
     if (reusable) park(worker);
     else await worker.terminate();
+    // Killed if still running, and waited for: no search leaves a process behind.
+    await catFile.close();
   }
 }

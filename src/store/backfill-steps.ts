@@ -108,7 +108,14 @@ export interface BackfillFailure {
   reason: 'timeout' | 'generic';
 }
 
-/** Commits a page: its points, failures and the iterator's progress, in one transaction. */
+/** A point recorded but not whole: a capture-group sample that kept only its most frequent values. */
+export interface BackfillIncompletePoint {
+  time: string;
+  repo_id: number;
+  reason: 'capture-limit';
+}
+
+/** Commits a page: its points, incomplete points, failures and the iterator's progress, in one transaction. */
 export async function recordBackfillPage(
   db: Queryable,
   page: {
@@ -117,11 +124,12 @@ export async function recordBackfillPage(
     points: BackfillPoint[];
     succeeded: number[];
     failures: BackfillFailure[];
+    incomplete: BackfillIncompletePoint[];
     runtimeMs: number;
     log: string;
   },
 ): Promise<void> {
-  await db.query('select insights_core.backfill_record_page($1, $2, $3, $4, $5, $6, $7)', [
+  await db.query('select insights_core.backfill_record_page($1, $2, $3, $4, $5, $6, $7, $8)', [
     page.backfillId,
     page.newCursor,
     JSON.stringify(page.points),
@@ -129,6 +137,7 @@ export async function recordBackfillPage(
     JSON.stringify(page.failures),
     page.runtimeMs,
     page.log,
+    JSON.stringify(page.incomplete),
   ]);
 }
 

@@ -18,7 +18,8 @@ export interface RecordedPoint {
 
 export interface IncompleteRepository {
   repo_id: number;
-  reason: 'timeout' | 'generic';
+  /** capture-limit: the point was recorded with only the most frequent capture values. */
+  reason: 'timeout' | 'generic' | 'capture-limit';
 }
 
 /** Queues record_series for every due recording and snapshot; returns how many jobs. */
