@@ -94,7 +94,52 @@ export const SETTINGS = {
     flag: '',
     default: 'unset',
     meaning:
-      "Backfill cost (repositories x historical sample times) an API user may queue per UTC day; over it, creating an insight fails with a clear error and writes nothing. `off` removes the limit; unset leaves the database's setting (`usage_quotas`, empty by default) as it is.",
+      "Backfill cost (repositories x historical sample times) an API user may queue per UTC day; over it, creating an insight fails with a clear error and writes nothing. `off` removes the limit; unset leaves the database's setting (`usage_quotas`; 1,000,000 on a new database) as it is.",
+  },
+  GRAPHQL_MAX_DEPTH: {
+    flag: '',
+    default: '`15`',
+    meaning:
+      "Deepest field nesting a GraphQL operation may have, fragments expanded (1–200; GraphiQL's introspection query is 15 deep). Brackets may nest twice as deep (at least 100).",
+  },
+  GRAPHQL_MAX_ALIASES: {
+    flag: '',
+    default: '`100`',
+    meaning: 'Aliased fields one GraphQL operation may select, fragments expanded.',
+  },
+  GRAPHQL_MAX_FIELDS: {
+    flag: '',
+    default: '`2000`',
+    meaning: 'Field selections one GraphQL operation may make, counting each fragment as often as it is spread.',
+  },
+  GRAPHQL_MAX_QUERY_LENGTH: {
+    flag: '',
+    default: '`20000`',
+    meaning:
+      'Characters of a GraphQL query document (variables not included), over HTTP and websockets; checked, with the nesting and the aliases written, before the document is parsed.',
+  },
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: {
+    flag: '',
+    default: '`20`',
+    meaning:
+      'Subscriptions (and other operations) one websocket connection may have running at once. A client refused this many times in a row is disconnected (close code 1008).',
+  },
+  GRAPHQL_MAX_SUBSCRIPTIONS: {
+    flag: '',
+    default: '`500`',
+    meaning:
+      'Subscriptions (and other websocket operations) one server process runs at once, over all connections; each costs work on every event it gets.',
+  },
+  GRAPHQL_MAX_WEBSOCKETS: {
+    flag: '',
+    default: '`500`',
+    meaning: 'Websocket connections one server process keeps open at once; past it a handshake gets a 503.',
+  },
+  API_STATEMENT_TIMEOUT_SECONDS: {
+    flag: '',
+    default: '`15`',
+    meaning:
+      "Longest one SQL statement of a GraphQL request may run (PostgreSQL's `statement_timeout` for the API roles); past it the request gets an error naming this limit. `0`: no limit.",
   },
 } as const satisfies Record<string, { flag: string; default: string; meaning: string }>;
 export type SettingName = keyof typeof SETTINGS;
@@ -108,6 +153,14 @@ const port = (what: string) =>
     .int(`${what} must be a whole number`)
     .min(0, `${what} must be between 0 and 65535`)
     .max(65535, `${what} must be between 0 and 65535`);
+
+/** A whole number setting between min and max. */
+const wholeNumber = (what: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .min(min, `${what} must be at least ${min}`)
+    .max(max, `${what} must be at most ${max}`);
 
 const configSchema = z.object({
   DATABASE_URL: z
@@ -178,6 +231,20 @@ const configSchema = z.object({
       { error: 'BACKFILL_DAILY_BUDGET_PER_USER must be a positive number or "off"' },
     )
     .optional(),
+  GRAPHQL_MAX_DEPTH: wholeNumber('GRAPHQL_MAX_DEPTH', 1, 200).default(15),
+  GRAPHQL_MAX_ALIASES: wholeNumber('GRAPHQL_MAX_ALIASES', 0, 100_000).default(100),
+  GRAPHQL_MAX_FIELDS: wholeNumber('GRAPHQL_MAX_FIELDS', 1, 1_000_000).default(2000),
+  GRAPHQL_MAX_QUERY_LENGTH: wholeNumber('GRAPHQL_MAX_QUERY_LENGTH', 100, 10_000_000).default(20_000),
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: wholeNumber('GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 1, 10_000).default(
+    20,
+  ),
+  GRAPHQL_MAX_SUBSCRIPTIONS: wholeNumber('GRAPHQL_MAX_SUBSCRIPTIONS', 1, 1_000_000).default(500),
+  GRAPHQL_MAX_WEBSOCKETS: wholeNumber('GRAPHQL_MAX_WEBSOCKETS', 1, 1_000_000).default(500),
+  API_STATEMENT_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'API_STATEMENT_TIMEOUT_SECONDS must be a number' })
+    .min(0, 'API_STATEMENT_TIMEOUT_SECONDS must be 0 (no limit) or more')
+    .max(86_400, 'API_STATEMENT_TIMEOUT_SECONDS must be at most 86400')
+    .default(15),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -131,6 +131,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         dataDir: config.DATA_DIR,
         // A local setup (the embedded default database) gets the dashboard's dev sign-in.
         devSignIn: database.embedded,
+        limits: {
+          maxDepth: config.GRAPHQL_MAX_DEPTH,
+          maxAliases: config.GRAPHQL_MAX_ALIASES,
+          maxFields: config.GRAPHQL_MAX_FIELDS,
+          maxQueryLength: config.GRAPHQL_MAX_QUERY_LENGTH,
+          maxSubscriptionsPerConnection: config.GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+          maxSubscriptions: config.GRAPHQL_MAX_SUBSCRIPTIONS,
+          maxWebsockets: config.GRAPHQL_MAX_WEBSOCKETS,
+          statementTimeoutMs: config.API_STATEMENT_TIMEOUT_SECONDS * 1000,
+        },
       });
     }
   } catch (error) {

@@ -1,5 +1,6 @@
 // The HTTP server: GraphQL over the schema, GraphiQL, /healthz and static files.
 import test from 'ava';
+import { issueToken } from '../src/auth/tokens.ts';
 import { createPool } from '../src/db/pool.ts';
 import { createLogger } from '../src/logger.ts';
 import { startHttpServer } from '../src/server/http-server.ts';
@@ -84,11 +85,13 @@ test('GraphiQL is served at /graphiql and the web UI at /', async (t) => {
   t.is(vendor.headers.get('content-type'), 'text/javascript; charset=utf-8');
 });
 
-test('/healthz reports database, worker and queue state', async (t) => {
+test('/healthz reports database, worker and queue state (the detail to an admin token)', async (t) => {
   let status: WorkerStatus = { ...runningWorker };
   const { db, server } = await setup(t, () => status);
   await db.pool.query(`select graphile_worker.add_job('prune_task_runs', '{}'::json)`);
-  const healthy = await fetch(`${server.url}/healthz`);
+  const admin = await issueToken({ userId: 1, orgIds: [], admin: true, ttl: '5m' }, TEST_SECRET);
+  const healthz = () => fetch(`${server.url}/healthz`, { headers: { authorization: `Bearer ${admin}` } });
+  const healthy = await healthz();
   t.is(healthy.status, 200);
   const report = (await healthy.json()) as any;
   t.true(report.ok);
@@ -98,7 +101,7 @@ test('/healthz reports database, worker and queue state', async (t) => {
   t.is(report.queue.runnable, 1);
 
   status = { ...runningWorker, state: 'failed', lastError: 'boom' };
-  const unhealthy = await fetch(`${server.url}/healthz`);
+  const unhealthy = await healthz();
   t.is(unhealthy.status, 503);
   const bad = (await unhealthy.json()) as any;
   t.false(bad.ok);
@@ -111,7 +114,7 @@ test('/healthz reports database, worker and queue state', async (t) => {
     insert into task_runs (task_name, started_at, finished_at, status) values
       ('enqueue_due_recordings', now() - interval '10 minutes', now() - interval '10 minutes', 'succeeded'),
       ('sync_due_repos', now() - interval '1 minute', now() - interval '1 minute', 'succeeded');`);
-  const overdue = await fetch(`${server.url}/healthz`);
+  const overdue = await healthz();
   t.is(overdue.status, 503);
   const late = (await overdue.json()) as any;
   t.false(late.scheduler.ok);

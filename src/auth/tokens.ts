@@ -83,13 +83,28 @@ export async function issueToken(options: IssueTokenOptions, secret: Uint8Array)
     .sign(secret);
 }
 
-/** PostgreSQL settings for a request: the role to switch to and the claims the policies read. */
-export function pgSettingsFor(identity: Identity | undefined): Record<string, string> {
-  if (!identity) return { role: 'code_insights_anonymous' };
+export interface PgSettingsOptions {
+  /**
+   * statement_timeout for the request's SQL, in milliseconds (API_STATEMENT_TIMEOUT_SECONDS); unset
+   * or 0 leaves the database's setting.
+   */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * PostgreSQL settings for a request: the role to switch to, the claims the policies read and the
+ * longest a statement may run (applied with set_config(..., true): for the request's transaction).
+ */
+export function pgSettingsFor(identity: Identity | undefined, options: PgSettingsOptions = {}): Record<string, string> {
+  const limit: Record<string, string> = options.statementTimeoutMs
+    ? { statement_timeout: String(Math.max(1, Math.round(options.statementTimeoutMs))) }
+    : {};
+  if (!identity) return { role: 'code_insights_anonymous', ...limit };
   return {
     role: identity.admin ? 'code_insights_admin' : 'code_insights_user',
     'jwt.claims.user_id': String(identity.userId),
     'jwt.claims.org_ids': identity.orgIds.join(','),
     'jwt.claims.admin': String(identity.admin),
+    ...limit,
   };
 }

@@ -1,12 +1,21 @@
 // Database-wide gauges for /metrics, read when Prometheus scrapes: the job queue by state, backfills
-// by state and the progress of unfinished ones.
+// by state and the progress of unfinished ones. /metrics answers anyone, so no label carries what a
+// user wrote or owns: no series id (a shared series' id was derived from its query), query,
+// repository name, clone URL or error text; states, task names and backfill numbers only.
 import { Gauge, Registry } from 'prom-client';
 import type pg from 'pg';
 import { backfillCountsByState, queueJobCounts, unfinishedBackfillProgress } from '../store/metrics.ts';
 import { processRegistry } from './process-metrics.ts';
 
+/** What /metrics serves: Prometheus text and its content type. */
+export interface MetricsSource {
+  readonly contentType: string;
+  /** The text of a scrape; scrapes at the same time share one reading (a flood reads the database once at a time). */
+  metrics(): Promise<string>;
+}
+
 /** A registry for one server: its database gauges merged with this process's metrics. */
-export function makeMetricsRegistry(pool: pg.Pool): Registry {
+export function makeMetricsRegistry(pool: pg.Pool): MetricsSource {
   const registry = new Registry();
   new Gauge({
     name: 'code_insights_queue_jobs',
@@ -29,18 +38,22 @@ export function makeMetricsRegistry(pool: pg.Pool): Registry {
   });
   new Gauge({
     name: 'code_insights_backfill_progress_ratio',
-    help: 'Share of repositories searched by each unfinished backfill (0 to 1).',
-    labelNames: ['backfill_id', 'series_id'] as const,
+    help: 'Share of repositories searched by each unfinished backfill (0 to 1), by backfill number.',
+    labelNames: ['backfill_id'] as const,
     registers: [registry],
     async collect() {
       this.reset();
-      for (const row of await unfinishedBackfillProgress(pool)) {
-        this.set(
-          { backfill_id: String(row.backfill_id), series_id: row.series_id },
-          Number(row.percent_complete) / 100,
-        );
-      }
+      for (const row of await unfinishedBackfillProgress(pool))
+        this.set({ backfill_id: String(row.backfill_id) }, Number(row.percent_complete) / 100);
     },
   });
-  return Registry.merge([processRegistry, registry]);
+  const merged = Registry.merge([processRegistry, registry]);
+  let scraping: Promise<string> | undefined;
+  return {
+    contentType: merged.contentType,
+    metrics() {
+      scraping ??= merged.metrics().finally(() => (scraping = undefined));
+      return scraping;
+    },
+  };
 }

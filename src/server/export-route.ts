@@ -14,6 +14,8 @@ export const EXPORT_PATH = /^\/export\/views\/(\d{1,9})\.csv$/;
 export interface ExportRouteOptions {
   pool: pg.Pool;
   jwtSecret: Uint8Array;
+  /** statement_timeout of the export's SQL, as for GraphQL requests (API_STATEMENT_TIMEOUT_SECONDS). */
+  statementTimeoutMs?: number;
 }
 
 function sendText(res: http.ServerResponse, status: number, message: string, headers: http.OutgoingHttpHeaders = {}) {
@@ -30,7 +32,9 @@ export async function serveViewExport(
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'use GET', { allow: 'GET, HEAD' });
   let settings: Record<string, string>;
   try {
-    settings = pgSettingsFor(await identityFromHeader(req.headers.authorization, options.jwtSecret));
+    settings = pgSettingsFor(await identityFromHeader(req.headers.authorization, options.jwtSecret), {
+      statementTimeoutMs: options.statementTimeoutMs,
+    });
   } catch (error) {
     if (error instanceof AuthenticationError)
       return sendText(res, 401, error.message, { 'www-authenticate': 'Bearer' });
@@ -59,7 +63,15 @@ export async function serveViewExport(
     if (!found) return sendText(res, 404, `no insight view ${viewId} that you may see`);
     res.end();
   } catch (error) {
-    if (!res.headersSent) return sendText(res, 500, 'export failed');
+    if (!res.headersSent) {
+      if ((error as { code?: string }).code === '57014')
+        return sendText(
+          res,
+          503,
+          'the export ran longer than the statement limit (setting API_STATEMENT_TIMEOUT_SECONDS)',
+        );
+      return sendText(res, 500, 'export failed');
+    }
     res.destroy(error as Error); // a cut-off CSV must not look complete
   }
 }

@@ -53,11 +53,38 @@ function checkCriteria(input: InsightInput): void {
   }
 }
 
+/** What a JSON value is, for a message: "an array", "a number", "null". */
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+/**
+ * A series' text fields must be text. The SQL functions read them with `->>`, which turns an array
+ * or a number into its JSON text: `["TODO"]` would be stored as the query and fail in the worker on
+ * every run. Positions count from 1, as the SQL functions' messages do.
+ */
+function checkSeriesFields(element: Record<string, unknown>, position: number): void {
+  for (const field of ['query', 'label', 'stroke'] as const) {
+    const value = element[field];
+    const required = field === 'query';
+    if (value === undefined || (!required && value === null) || typeof value === 'string') continue;
+    throw new InvalidInsightInputError(`series ${position}'s ${field} must be a string, not ${jsonKind(value)}`, {
+      field: `series[${position - 1}].${field}`,
+      got: jsonKind(value),
+    });
+  }
+}
+
 /** Line charts: every series' query, and its capture_groups flag against the query. */
 function checkLineChartInput(input: InsightInput): void {
   if (Array.isArray(input.series)) {
     input.series.forEach((element: unknown, index) => {
-      if (!element || typeof element !== 'object') return;
+      // Not an object: the SQL function says what a series is.
+      if (!element || typeof element !== 'object' || Array.isArray(element)) return;
+      checkSeriesFields(element as Record<string, unknown>, index + 1);
       const { query, capture_groups: captures } = element as { query?: unknown; capture_groups?: unknown };
       if (typeof query === 'string' && query.trim())
         checkCaptureFlag(query.trim(), `series[${index}].query`, captures === true);

@@ -29,7 +29,6 @@ export async function backfillCountsByState(db: Queryable): Promise<BackfillStat
 
 export interface BackfillProgress {
   backfill_id: number;
-  series_id: string;
   /** 0 to 100, as numeric text. */
   percent_complete: string;
 }
@@ -37,7 +36,7 @@ export interface BackfillProgress {
 /** The progress of every backfill that is not finished. */
 export async function unfinishedBackfillProgress(db: Queryable): Promise<BackfillProgress[]> {
   const { rows } = await db.query<BackfillProgress>(
-    `select backfill_id, series_id, percent_complete from backfill_status where state in ('new', 'processing')`,
+    `select backfill_id, percent_complete from backfill_status where state in ('new', 'processing')`,
   );
   return rows;
 }

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { Logger as WorkerLogger, run, type Runner, type WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
+import { redactCredentials } from '../git/redact-credentials.ts';
 import { TreeCache } from '../git/tree-cache.ts';
 import { BlobCountCache } from '../search/blob-count-cache.ts';
 import { makeTaskList } from './task-list.ts';
@@ -44,6 +45,15 @@ export interface WorkerHandle {
   stop(): Promise<void>;
   /** Settles when the runner stops, rejecting if it failed. */
   readonly promise: Promise<void>;
+}
+
+/**
+ * A failed job's message as the status keeps it: credentials replaced (a git error carries the clone
+ * URL, which may hold an access token) and bounded, since /healthz shows it to admins.
+ */
+function lastErrorText(error: unknown): string {
+  const text = redactCredentials(error instanceof Error ? error.message : String(error));
+  return text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
 }
 
 function toWorkerLogger(logger: Logger): WorkerLogger {
@@ -115,7 +125,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   runner.events.on('job:error', ({ error }) => {
     status.jobsFailed++;
     status.lastJobAt = new Date().toISOString();
-    status.lastError = error instanceof Error ? error.message : String(error);
+    status.lastError = lastErrorText(error);
   });
   const promise = runner.promise.then(
     () => {
@@ -123,7 +133,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     },
     (error: unknown) => {
       status.state = 'failed';
-      status.lastError = error instanceof Error ? error.message : String(error);
+      status.lastError = lastErrorText(error);
       throw error;
     },
   );

@@ -14,6 +14,8 @@ export interface TestServerOptions {
   workerStatus?: () => WorkerStatus;
   /** The mirrors' directory (a test worker's dataDir); an empty temporary one by default. */
   dataDir?: string;
+  /** Offer GET /dev/token (as `serve` does on the embedded database). */
+  devSignIn?: boolean;
 }
 
 export async function startTestServer(
