@@ -6,6 +6,15 @@
 CREATE SCHEMA insights_core;
 COMMENT ON SCHEMA insights_core IS 'The core of Code Insights that is not API: rules, writers and internal tables (PostGraphile does not see it).';
 
+-- table insights_core.backfill_requesters
+CREATE TABLE insights_core.backfill_requesters (
+  backfill_id integer NOT NULL,
+  user_id integer NOT NULL,
+  CONSTRAINT backfill_requesters_pkey PRIMARY KEY (backfill_id),
+  CONSTRAINT backfill_requesters_backfill_id_fkey FOREIGN KEY (backfill_id) REFERENCES insight_series_backfill(id) ON DELETE CASCADE
+);
+COMMENT ON TABLE insights_core.backfill_requesters IS 'The API user whose request queued a backfill: its steps run in that user''s queue.';
+
 -- table insights_core.dashboard_grant_roles
 CREATE TABLE insights_core.dashboard_grant_roles (
   grant_id integer NOT NULL,
@@ -185,23 +194,12 @@ COMMENT ON FUNCTION insights_core.app_hidden_repo_ids() IS 'Ids of the restricte
 -- function insights_core.app_hidden_repo_name_ids()
 CREATE OR REPLACE FUNCTION insights_core.app_hidden_repo_name_ids()
  RETURNS integer[]
- LANGUAGE plpgsql
+ LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
-declare
-  hidden integer[] := app_hidden_repo_ids();
-begin
-  if cardinality(hidden) = 0 then
-    return '{}';
-  end if;
-  -- Current names, and the names (then and now) their points were recorded under.
-  return array(
-    select n.id from repo_names n join repositories r on r.name = n.name where r.id = any (hidden)
-    union select p.repo_name_id from series_points p where p.repo_id = any (hidden)
-    union select p.original_repo_name_id from series_points p where p.repo_id = any (hidden)
-    union select p.repo_name_id from series_points_snapshots p where p.repo_id = any (hidden));
-end
+  select case when cardinality(app_hidden_repo_ids()) = 0 then '{}'::integer[] else array(
+    select n.id from repo_names n join repositories r on r.name = n.name where r.id in (select unnest(app_hidden_repo_ids()))) end
 $function$;
 COMMENT ON FUNCTION insights_core.app_hidden_repo_name_ids() IS 'Ids of the names (repo_names) of the repositories the requester may not see.';
 
@@ -277,6 +275,18 @@ begin
 end
 $function$;
 COMMENT ON FUNCTION insights_core.app_require_user() IS 'The requester''s user id, or an error for anonymous requests.';
+
+-- function insights_core.app_sees_whole_series(series insight_series)
+CREATE OR REPLACE FUNCTION insights_core.app_sees_whole_series(series insight_series)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select cardinality(app_hidden_repo_ids()) = 0
+      or not exists (select 1 from unnest(series_scope_ids(series)) id where id in (select unnest(app_hidden_repo_ids())))
+$function$;
+COMMENT ON FUNCTION insights_core.app_sees_whole_series(series insight_series) IS 'Whether the requester may see every repository the series covers (else its repository counts would tell about the others).';
 
 -- function insights_core.app_user_id()
 CREATE OR REPLACE FUNCTION insights_core.app_user_id()
@@ -653,9 +663,10 @@ CREATE OR REPLACE FUNCTION insights_core.backfill_queue_name(backfill_id integer
  STABLE
  SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
-  select 'backfill-user-' || series_owner_user_id(b.series_id) from insight_series_backfill b where b.id = backfill_queue_name.backfill_id
+  select 'backfill-user-' || coalesce((select q.user_id from backfill_requesters q where q.backfill_id = b.id), series_owner_user_id(b.series_id))
+    from insight_series_backfill b where b.id = backfill_queue_name.backfill_id
 $function$;
-COMMENT ON FUNCTION insights_core.backfill_queue_name(backfill_id integer) IS 'The Graphile Worker queue of a backfill''s steps: one per owning user (steps in a queue run one at a time), null when no user owns the series.';
+COMMENT ON FUNCTION insights_core.backfill_queue_name(backfill_id integer) IS 'The Graphile Worker queue of a backfill''s steps: its requester''s (else the owner of the series'' oldest view), one step at a time; null when no user asked for or owns it.';
 
 -- function insights_core.backfill_queue_step(backfill_id integer)
 CREATE OR REPLACE FUNCTION insights_core.backfill_queue_step(backfill_id integer)
@@ -954,6 +965,7 @@ CREATE OR REPLACE FUNCTION insights_core.check_insight_scope(repositories text[]
  RETURNS void
  LANGUAGE plpgsql
  STABLE
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
 declare
   missing text[];
@@ -966,7 +978,8 @@ begin
   end if;
   if repositories is not null then
     select array_agg(wanted) into missing from unnest(repositories) wanted
-     where not exists (select 1 from repositories r where r.name = wanted::citext and r.deleted_at is null);
+     where not exists (select 1 from repositories r where r.name = wanted::citext and r.deleted_at is null
+                          and r.id not in (select unnest(app_hidden_repo_ids())));
     if missing is not null then
       raise exception 'unknown repositories: %', array_to_string(missing, ', ') using errcode = '22023';
     end if;
@@ -1184,9 +1197,15 @@ begin
   end if;
   select * into result from dashboard_grants g
    where g.dashboard_id = current.id and g.user_id is not distinct from dashboard_grant_add.user_id
-     and g.org_id is not distinct from dashboard_grant_add.org_id and coalesce(g.global, false) = coalesce(is_global, false);
+     and g.org_id is not distinct from dashboard_grant_add.org_id and coalesce(g.global, false) = coalesce(is_global, false)
+   order by g.id limit 1;
   if found and grant_row_role((select r.role from dashboard_grant_roles r where r.grant_id = result.id), result.global) = wanted then
     return result; -- granting twice changes nothing
+  end if;
+  if found and wanted <> 'owner' and exists (select 1 from dashboard_grant_roles r where r.grant_id = result.id and r.role = 'owner') then
+    perform require_another_owner('dashboard', current.id, result.id,
+      (select count(*)::integer from dashboard_grants g join dashboard_grant_roles r on r.grant_id = g.id
+        where g.dashboard_id = current.id and g.id <> result.id and r.role = 'owner'));
   end if;
   if not found then
     insert into dashboard_grants (dashboard_id, user_id, org_id, global)
@@ -1210,6 +1229,15 @@ AS $function$
 declare
   result dashboard_grants;
 begin
+  select * into result from dashboard_grants g where g.id = grant_id;
+  if found then
+    perform 1 from dashboard t where t.id = result.dashboard_id for update;
+    if exists (select 1 from dashboard_grant_roles r where r.grant_id = result.id and r.role = 'owner') then
+      perform require_another_owner('dashboard', result.dashboard_id, result.id,
+        (select count(*)::integer from dashboard_grants g join dashboard_grant_roles r on r.grant_id = g.id
+          where g.dashboard_id = result.dashboard_id and g.id <> result.id and r.role = 'owner'));
+    end if;
+  end if;
   delete from dashboard_grants g where g.id = grant_id returning * into result;
   if not found then
     raise exception 'no dashboard grant %', grant_id using errcode = 'P0002';
@@ -1585,7 +1613,7 @@ begin
       join series_points p on p.series_id = s.series_id and p.time = tm.time
       left join repo_names n on n.id = p.repo_name_id
      where (include_regex is not null or exclude_regex is not null or cardinality(hidden_repo_ids) > 0)
-       and (p.repo_id is null or p.repo_id <> all (hidden_repo_ids))
+       and (p.repo_id is null or p.repo_id not in (select unnest(hidden_repo_ids)))
        and (include_regex is null or n.name::text ~* include_regex)
        and (exclude_regex is null or n.name::text !~* exclude_regex)
      group by 1, 2, 3
@@ -1595,7 +1623,7 @@ begin
       join series_points_snapshots p on p.series_id = s.series_id and p.time = tm.time
       left join repo_names n on n.id = p.repo_name_id
      where (include_regex is not null or exclude_regex is not null or cardinality(hidden_repo_ids) > 0)
-       and (p.repo_id is null or p.repo_id <> all (hidden_repo_ids))
+       and (p.repo_id is null or p.repo_id not in (select unnest(hidden_repo_ids)))
        and (include_regex is null or n.name::text ~* include_regex)
        and (exclude_regex is null or n.name::text !~* exclude_regex)
      group by 1, 2, 3
@@ -1679,7 +1707,7 @@ AS $function$
   select s.title, s.label, s.query, p.time, n.name::text, p.value, p.capture, p.kind
     from series s join points p on p.series_id = s.series_id
     left join repo_names n on n.id = p.repo_name_id
-   where (p.repo_id is null or p.repo_id <> all ((select ids from hidden)::integer[]))
+   where (p.repo_id is null or p.repo_id not in (select unnest(ids) from hidden))
      and (s.include_regex is null or n.name::text ~* s.include_regex)
      and (s.exclude_regex is null or n.name::text !~* s.exclude_regex)
    order by s.label, p.time, n.name, p.capture
@@ -1713,7 +1741,8 @@ declare
   wanted grant_role := coalesce(insight_view_grant_add.role, 'viewer');
   result insight_view_grants;
 begin
-  if not exists (select 1 from insight_view v where v.id = view_id) then
+  perform 1 from insight_view v where v.id = view_id for update; -- one grant change of a view at a time
+  if not found then
     raise exception 'no insight view %', view_id using errcode = 'P0002';
   end if;
   perform check_one_grantee(user_id, org_id, is_global);
@@ -1722,7 +1751,13 @@ begin
   end if;
   select * into result from insight_view_grants g
    where g.insight_view_id = view_id and g.user_id is not distinct from insight_view_grant_add.user_id
-     and g.org_id is not distinct from insight_view_grant_add.org_id and coalesce(g.global, false) = coalesce(is_global, false);
+     and g.org_id is not distinct from insight_view_grant_add.org_id and coalesce(g.global, false) = coalesce(is_global, false)
+   order by g.id limit 1;
+  if found and wanted <> 'owner' and exists (select 1 from insight_view_grant_roles r where r.grant_id = result.id and r.role = 'owner') then
+    perform require_another_owner('view', view_id, result.id,
+      (select count(*)::integer from insight_view_grants g join insight_view_grant_roles r on r.grant_id = g.id
+        where g.insight_view_id = insight_view_grant_add.view_id and g.id <> result.id and r.role = 'owner'));
+  end if;
   if not found then
     insert into insight_view_grants (insight_view_id, user_id, org_id, global)
       values (view_id, insight_view_grant_add.user_id, insight_view_grant_add.org_id, case when is_global then true end)
@@ -1744,6 +1779,15 @@ AS $function$
 declare
   result insight_view_grants;
 begin
+  select * into result from insight_view_grants g where g.id = grant_id;
+  if found then
+    perform 1 from insight_view t where t.id = result.insight_view_id for update;
+    if exists (select 1 from insight_view_grant_roles r where r.grant_id = result.id and r.role = 'owner') then
+      perform require_another_owner('view', result.insight_view_id, result.id,
+        (select count(*)::integer from insight_view_grants g join insight_view_grant_roles r on r.grant_id = g.id
+          where g.insight_view_id = result.insight_view_id and g.id <> result.id and r.role = 'owner'));
+    end if;
+  end if;
   delete from insight_view_grants g where g.id = grant_id returning * into result;
   if not found then
     raise exception 'no view grant %', grant_id using errcode = 'P0002';
@@ -1929,6 +1973,9 @@ declare
 begin
   insert into insight_series_backfill (series_id, state) values (queue_series_backfill.series_id, 'new') returning * into backfill;
   insert into insights_background_jobs (backfill_id, state) values (backfill.id, 'queued') returning id into job_id;
+  if app_user_id() is not null then
+    insert into backfill_requesters (backfill_id, user_id) values (backfill.id, app_user_id());
+  end if;
   update insight_series set backfill_queued_at = utc_now() where id = queue_series_backfill.series_id;
   perform graphile_worker.add_job('backfill_new', json_build_object('backfill_id', backfill.id),
     job_key := 'backfill:' || backfill.id, priority := 0);
@@ -2050,19 +2097,25 @@ begin
     raise exception 'clone_url is required: a local path or a URL git can clone' using errcode = '22023';
   end if;
   if url ~ '[\s]' then
-    raise exception 'clone_url must not contain whitespace: %', url using errcode = '22023';
+    raise exception 'clone_url must not contain whitespace' using errcode = '22023';
   end if;
   if default_branch is not null and (btrim(default_branch) = '' or default_branch ~ '[\s~^:?*\[\\]' or default_branch like '-%') then
     raise exception 'default_branch "%" is not a valid branch name', default_branch using errcode = '22023';
   end if;
   -- Name: given, or host/path of a URL (github.com/acme/api), or a local path's last component.
+  -- Name: given, or host/path of a URL (github.com/acme/api), or a local path's last component.
+  -- Never a credential: a URL's user info (up to the last "@" before the path), an scp-like
+  -- address's user (up to the last "@" before the ":"), and query, fragment and ;parameters go.
   derived := coalesce(nullif(btrim(name), ''),
     case
-      when url ~ '^[a-z][a-z0-9+.-]*://' then
-        regexp_replace(regexp_replace(regexp_replace(url, '[?#].*$', ''), '^[a-z][a-z0-9+.-]*://([^/]*@)?', '', 'i'), '(\.git)?/*$', '')
-      when url ~ '^[^/]+@[^:]+:' then regexp_replace(regexp_replace(url, '^[^@]+@', ''), '(\.git)?/*$', '')
-      else regexp_replace(regexp_replace(url, '(\.git)?/*$', ''), '^.*/', '')
+      when url ~* '^[a-z][a-z0-9+.-]*://' then
+        regexp_replace(regexp_replace(regexp_replace(url, '[?#;].*$', ''), '^[a-z][a-z0-9+.-]*://([^/]*@)?', '', 'i'), '(\.git)?/*$', '')
+      when url ~ '^[^/:]*@[^/:]+:' then regexp_replace(regexp_replace(url, '^[^/:]*@', ''), '(\.git)?/*$', '')
+      else regexp_replace(regexp_replace(regexp_replace(url, '[?#;].*$', ''), '(\.git)?/*$', ''), '^.*/', '')
     end);
+  if (name is null or btrim(name) = '') and derived ~ '[@?#;]' then
+    raise exception 'cannot derive a repository name without credentials from this clone URL; pass a name' using errcode = '22023';
+  end if;
   derived := regexp_replace(derived, ':', '/');
   if derived = '' then
     raise exception 'cannot derive a repository name from "%"; pass a name', url using errcode = '22023';
@@ -2073,7 +2126,7 @@ begin
     if result.clone_url = url and result.deleted_at is null then
       return result; -- registering the same repository again changes nothing
     end if;
-    raise exception 'a repository named "%" is already registered (from %)', derived, result.clone_url using errcode = '23505';
+    raise exception 'a repository named "%" is already registered from another clone URL', derived using errcode = '23505';
   end if;
 
   insert into repositories (name, clone_url, default_branch) values (derived, url, nullif(btrim(default_branch), ''))
@@ -2194,6 +2247,21 @@ end
 $function$;
 COMMENT ON FUNCTION insights_core.repository_name_id(name text) IS 'The repo_names id of a repository name, added if new.';
 
+-- function insights_core.require_another_owner(kind text, target integer, grant_id integer, other_owners integer)
+CREATE OR REPLACE FUNCTION insights_core.require_another_owner(kind text, target integer, grant_id integer, other_owners integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+begin
+  if other_owners = 0 then
+    raise exception 'grant % is the last owner of % %: make someone else its owner first, or delete it', grant_id, kind, target
+      using errcode = '55000';
+  end if;
+end
+$function$;
+COMMENT ON FUNCTION insights_core.require_another_owner(kind text, target integer, grant_id integer, other_owners integer) IS 'Raises 55000 when a change would leave a dashboard or view without an owner.';
+
 -- function insights_core.require_editable_dashboard(dashboard_id integer)
 CREATE OR REPLACE FUNCTION insights_core.require_editable_dashboard(dashboard_id integer)
  RETURNS void
@@ -2220,8 +2288,8 @@ end
 $function$;
 COMMENT ON FUNCTION insights_core.require_editable_view(view_id integer) IS 'Raises unless the requester is signed in and may edit the view.';
 
--- function insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer, is_owner boolean, other_owners integer)
-CREATE OR REPLACE FUNCTION insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer, is_owner boolean, other_owners integer)
+-- function insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer)
+CREATE OR REPLACE FUNCTION insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer)
  RETURNS void
  LANGUAGE plpgsql
  STABLE
@@ -2236,13 +2304,9 @@ begin
     raise exception '% %: you are its %; to revoke others'' grants you need the owner role', kind, target, have
       using errcode = '42501';
   end if;
-  if is_owner and other_owners = 0 then
-    raise exception 'grant % is the last owner of % %: make someone else its owner first, or delete it', grant_id, kind, target
-      using errcode = '55000';
-  end if;
 end
 $function$;
-COMMENT ON FUNCTION insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer, is_owner boolean, other_owners integer) IS 'Raises unless the requester may revoke the grant: an owner, or its grantee leaving; never the last owner''s grant.';
+COMMENT ON FUNCTION insights_core.require_revocable(kind text, target integer, have grant_role, grant_id integer, grantee integer) IS 'Raises unless the requester may revoke the grant: an owner, or its grantee leaving (the core keeps the last owner).';
 
 -- function insights_core.require_role(kind text, id integer, have grant_role, needed grant_role, action text)
 CREATE OR REPLACE FUNCTION insights_core.require_role(kind text, id integer, have grant_role, needed grant_role, action text)
@@ -2443,6 +2507,24 @@ begin
   return null;
 end
 $function$;
+
+-- function insights_core.series_scope_ids(series insight_series)
+CREATE OR REPLACE FUNCTION insights_core.series_scope_ids(series insight_series)
+ RETURNS integer[]
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select coalesce(array_agg(r.id order by r.id), '{}')
+    from repositories r
+   where r.deleted_at is null
+     and case
+       when series.repositories is not null and cardinality(series.repositories) > 0 then r.name = any (series.repositories::citext[])
+       when series.repository_criteria is not null then insights_core.repository_criteria_matches(series.repository_criteria, r.name::text)
+       else true
+     end
+$function$;
+COMMENT ON FUNCTION insights_core.series_scope_ids(series insight_series) IS 'Ids of every repository a series covers now (its list, its criteria, or all), whoever asks: what workers record.';
 
 -- function insights_core.set_daily_usage_limit(event_type text, daily_limit double precision)
 CREATE OR REPLACE FUNCTION insights_core.set_daily_usage_limit(event_type text, daily_limit double precision)
@@ -2890,7 +2972,7 @@ CREATE UNIQUE INDEX insight_series_incomplete_points_unique_idx ON public.insigh
 ALTER TABLE public.insight_series_incomplete_points ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON public.insight_series_incomplete_points AS PERMISSIVE FOR SELECT TO PUBLIC USING (((series_id IN ( SELECT s.id
    FROM insight_series s
-  WHERE (s.series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])))) AND ((repo_id IS NULL) OR (repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[])))));
+  WHERE (s.series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])))) AND ((repo_id IS NULL) OR (NOT (repo_id IN ( SELECT unnest(insights_core.app_hidden_repo_ids()) AS unnest))))));
 
 -- table public.insight_series_recording_times
 CREATE TABLE public.insight_series_recording_times (
@@ -3087,7 +3169,7 @@ CREATE TABLE public.repo_iterator_errors (
 CREATE INDEX repo_iterator_errors_fk_idx ON public.repo_iterator_errors USING btree (repo_iterator_id);
 ALTER TABLE public.repo_iterator_errors ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible ON public.repo_iterator_errors AS PERMISSIVE FOR SELECT TO PUBLIC USING (((repo_iterator_id IN ( SELECT b.repo_iterator_id
-   FROM insight_series_backfill b)) AND (repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[]))));
+   FROM insight_series_backfill b)) AND (NOT (repo_id IN ( SELECT unnest(insights_core.app_hidden_repo_ids()) AS unnest)))));
 
 -- table public.repo_names
 CREATE TABLE public.repo_names (
@@ -3099,7 +3181,7 @@ CREATE TABLE public.repo_names (
 CREATE INDEX repo_names_name_trgm ON public.repo_names USING gin (lower((name)::text) gin_trgm_ops);
 CREATE UNIQUE INDEX repo_names_name_unique_idx ON public.repo_names USING btree (name);
 ALTER TABLE public.repo_names ENABLE ROW LEVEL SECURITY;
-CREATE POLICY everyone ON public.repo_names AS PERMISSIVE FOR SELECT TO PUBLIC USING ((id <> ALL (( SELECT insights_core.app_hidden_repo_name_ids() AS app_hidden_repo_name_ids)::integer[])));
+CREATE POLICY everyone ON public.repo_names AS PERMISSIVE FOR SELECT TO PUBLIC USING ((NOT (id IN ( SELECT unnest(insights_core.app_hidden_repo_name_ids()) AS unnest))));
 COMMENT ON TABLE public.repo_names IS 'Records repository names, both historical and present, using a unique repository _name_ ID (unrelated to the repository ID.)';
 COMMENT ON COLUMN public.repo_names.id IS 'The repository _name_ ID.';
 COMMENT ON COLUMN public.repo_names.name IS 'The repository name string, with unique constraint for table entry deduplication and trigram index for e.g. regex filtering.';
@@ -3122,7 +3204,7 @@ CREATE TABLE public.repositories (
   CONSTRAINT repositories_name_check CHECK ((name <> ''::citext))
 );
 ALTER TABLE public.repositories ENABLE ROW LEVEL SECURITY;
-CREATE POLICY everyone ON public.repositories AS PERMISSIVE FOR SELECT TO PUBLIC USING (((deleted_at IS NULL) AND (id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[]))));
+CREATE POLICY everyone ON public.repositories AS PERMISSIVE FOR SELECT TO PUBLIC USING (((deleted_at IS NULL) AND (NOT (id IN ( SELECT unnest(insights_core.app_hidden_repo_ids()) AS unnest)))));
 COMMENT ON TABLE public.repositories IS 'Git repositories known to Code Insights. Each is kept as a bare mirror on the workers'' disks.';
 COMMENT ON COLUMN public.repositories.id IS 'Repository ID; series points store it as repo_id.';
 COMMENT ON COLUMN public.repositories.name IS 'Current repository name (for example acme/api); repo: filters match it.';
@@ -3146,7 +3228,7 @@ CREATE TABLE public.repository_language_stats (
   CONSTRAINT repository_language_stats_repo_id_fkey FOREIGN KEY (repo_id) REFERENCES repositories(id) ON DELETE CASCADE
 );
 ALTER TABLE public.repository_language_stats ENABLE ROW LEVEL SECURITY;
-CREATE POLICY everyone ON public.repository_language_stats AS PERMISSIVE FOR SELECT TO PUBLIC USING ((repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[])));
+CREATE POLICY everyone ON public.repository_language_stats AS PERMISSIVE FOR SELECT TO PUBLIC USING ((NOT (repo_id IN ( SELECT unnest(insights_core.app_hidden_repo_ids()) AS unnest))));
 COMMENT ON TABLE public.repository_language_stats IS 'Bytes and files per language in a repository''s default branch at commit_oid, computed when a language pie chart is read (src/server/language-stats.ts) and kept until the branch moves.';
 
 -- table public.series_points
@@ -3171,7 +3253,7 @@ CREATE INDEX series_points_repo_name_id_btree ON public.series_points USING btre
 CREATE INDEX series_points_series_id_btree ON public.series_points USING btree (series_id);
 CREATE INDEX series_points_series_id_repo_id_time_idx ON public.series_points USING btree (series_id, repo_id, "time");
 ALTER TABLE public.series_points ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON public.series_points AS PERMISSIVE FOR SELECT TO PUBLIC USING (((series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])) AND ((repo_id IS NULL) OR (repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[])))));
+CREATE POLICY visible ON public.series_points AS PERMISSIVE FOR SELECT TO PUBLIC USING (((series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])) AND ((repo_id IS NULL) OR (NOT (repo_id IN ( SELECT unnest(insights_core.app_hidden_repo_ids()) AS unnest))))));
 CREATE TRIGGER totals_delete AFTER DELETE ON public.series_points REFERENCING OLD TABLE AS old_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_delete('false');
 CREATE TRIGGER totals_insert AFTER INSERT ON public.series_points REFERENCING NEW TABLE AS new_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_insert('false');
 CREATE TRIGGER totals_update AFTER UPDATE ON public.series_points REFERENCING OLD TABLE AS old_points NEW TABLE AS new_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_update('false');
@@ -3203,7 +3285,7 @@ CREATE INDEX series_points_snapshots_repo_name_id_idx ON public.series_points_sn
 CREATE INDEX series_points_snapshots_series_id_idx ON public.series_points_snapshots USING btree (series_id);
 CREATE INDEX series_points_snapshots_series_id_repo_id_time_idx ON public.series_points_snapshots USING btree (series_id, repo_id, "time");
 ALTER TABLE public.series_points_snapshots ENABLE ROW LEVEL SECURITY;
-CREATE POLICY visible ON public.series_points_snapshots AS PERMISSIVE FOR SELECT TO PUBLIC USING (((series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])) AND ((repo_id IS NULL) OR (repo_id <> ALL (( SELECT insights_core.app_hidden_repo_ids() AS app_hidden_repo_ids)::integer[])))));
+CREATE POLICY visible ON public.series_points_snapshots AS PERMISSIVE FOR SELECT TO PUBLIC USING (((series_id = ANY (( SELECT insights_core.app_visible_series_ids() AS app_visible_series_ids)::text[])) AND ((repo_id IS NULL) OR (NOT (repo_id IN ( SELECT unnest(insights_core.app_hidden_repo_ids()) AS unnest))))));
 CREATE TRIGGER totals_delete AFTER DELETE ON public.series_points_snapshots REFERENCING OLD TABLE AS old_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_delete('true');
 CREATE TRIGGER totals_insert AFTER INSERT ON public.series_points_snapshots REFERENCING NEW TABLE AS new_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_insert('true');
 CREATE TRIGGER totals_update AFTER UPDATE ON public.series_points_snapshots REFERENCING OLD TABLE AS old_points NEW TABLE AS new_points FOR EACH STATEMENT EXECUTE FUNCTION insights_core.series_point_totals_update('true');
@@ -3276,12 +3358,24 @@ CREATE VIEW public.backfill_status WITH (security_invoker=true) AS
     b.state,
     b.estimated_cost,
     width_bucket(b.estimated_cost, (0)::double precision, max((b.estimated_cost + (1)::double precision)) FILTER (WHERE (b.state = 'processing'::text)) OVER (), 4) AS cost_bucket,
-    i.total_count AS repositories,
-    COALESCE(i.repo_cursor, 0) AS repositories_done,
-    i.success_count,
-    (( SELECT count(*) AS count
-           FROM repo_iterator_errors e
-          WHERE (e.repo_iterator_id = i.id)))::integer AS errors,
+        CASE
+            WHEN insights_core.app_sees_whole_series(s.*) THEN i.total_count
+            ELSE NULL::integer
+        END AS repositories,
+        CASE
+            WHEN insights_core.app_sees_whole_series(s.*) THEN COALESCE(i.repo_cursor, 0)
+            ELSE NULL::integer
+        END AS repositories_done,
+        CASE
+            WHEN insights_core.app_sees_whole_series(s.*) THEN i.success_count
+            ELSE NULL::integer
+        END AS success_count,
+        CASE
+            WHEN insights_core.app_sees_whole_series(s.*) THEN (( SELECT count(*) AS count
+               FROM repo_iterator_errors e
+              WHERE (e.repo_iterator_id = i.id)))::integer
+            ELSE NULL::integer
+        END AS errors,
     round(((COALESCE(i.percent_complete, (0)::double precision) * (100)::double precision))::numeric, 1) AS percent_complete,
     j.state AS job_state,
     j.cancel,
@@ -3314,7 +3408,7 @@ CREATE VIEW public.backfill_status WITH (security_invoker=true) AS
           WHERE (j_1.backfill_id = b.id)
           ORDER BY j_1.id DESC
          LIMIT 1) j ON (true));
-COMMENT ON VIEW public.backfill_status IS 'Every backfill with its progress (repositories done, errors, percent), queue position (cost bucket) and job state.';
+COMMENT ON VIEW public.backfill_status IS 'Every backfill with its progress (repositories done, errors, percent; the counts are null for a reader some of whose repositories are hidden from them), queue position (cost bucket) and job state.';
 
 -- view public.insights_jobs_backfill_in_progress
 CREATE VIEW public.insights_jobs_backfill_in_progress AS
@@ -3525,7 +3619,8 @@ declare
                            where g.dashboard_id = grant_dashboard.dashboard_id
                              and g.user_id is not distinct from grant_dashboard.user_id
                              and g.org_id is not distinct from grant_dashboard.org_id
-                             and coalesce(g.global, false) = coalesce(grant_dashboard.is_global, false));
+                             and coalesce(g.global, false) = coalesce(grant_dashboard.is_global, false)
+                           order by g.id limit 1);
 begin
   -- Editors share as viewer or editor; giving owner, or changing an existing grant's role, is the owner's.
   perform require_role('dashboard', dashboard_id, have, 'editor', 'share');
@@ -3553,7 +3648,8 @@ declare
                            where g.insight_view_id = grant_insight_view.view_id
                              and g.user_id is not distinct from grant_insight_view.user_id
                              and g.org_id is not distinct from grant_insight_view.org_id
-                             and coalesce(g.global, false) = coalesce(grant_insight_view.is_global, false));
+                             and coalesce(g.global, false) = coalesce(grant_insight_view.is_global, false)
+                           order by g.id limit 1);
 begin
   perform require_role('view', view_id, have, 'editor', 'share');
   if wanted = 'owner' or (existing is not null and existing <> wanted) then
@@ -3601,22 +3697,31 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION public.insight_series_points_filled(series_id text) IS 'Every point of a series, recordings and snapshot, with 0 for each repository (and capture value) that has no point at a recording time.';
 
+-- function public.insight_series_repositories(s insight_series)
+CREATE OR REPLACE FUNCTION public.insight_series_repositories(s insight_series)
+ RETURNS text[]
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
+AS $function$
+  select case when s.repositories is null then null else array(
+    select name from unnest(s.repositories) with ordinality as l(name, position)
+     where not exists (select 1 from repositories r where r.name = l.name::citext and r.id in (select unnest(app_hidden_repo_ids())))
+     order by position) end
+$function$;
+COMMENT ON FUNCTION public.insight_series_repositories(s insight_series) IS 'The repositories the series was defined over, by name (null: all, or its criteria), leaving out those you may not see.';
+
 -- function public.insight_series_repository_ids(series insight_series)
 CREATE OR REPLACE FUNCTION public.insight_series_repository_ids(series insight_series)
  RETURNS integer[]
  LANGUAGE sql
- STABLE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'public', 'insights_core', 'pg_temp'
 AS $function$
-  select coalesce(array_agg(r.id order by r.id), '{}')
-    from repositories r
-   where r.deleted_at is null
-     and case
-       when series.repositories is not null and cardinality(series.repositories) > 0 then r.name = any (series.repositories::citext[])
-       when series.repository_criteria is not null then insights_core.repository_criteria_matches(series.repository_criteria, r.name::text)
-       else true
-     end
+  select coalesce(array_agg(id order by id), '{}') from unnest(series_scope_ids(series)) id
+   where id not in (select unnest(app_hidden_repo_ids()))
 $function$;
-COMMENT ON FUNCTION public.insight_series_repository_ids(series insight_series) IS 'Ids of the repositories a series covers now: its list, its criteria, or every registered repository.';
+COMMENT ON FUNCTION public.insight_series_repository_ids(series insight_series) IS 'Ids of the repositories a series covers now (its list, its criteria, or every registered repository) that the requester may see.';
 
 -- function public.insight_view_data(view insight_view, include_repo_regex text, exclude_repo_regex text, sort_mode series_sort_mode_enum, sort_direction series_sort_direction_enum, series_limit integer, num_samples integer)
 CREATE OR REPLACE FUNCTION public.insight_view_data(view insight_view, include_repo_regex text DEFAULT NULL::text, exclude_repo_regex text DEFAULT NULL::text, sort_mode series_sort_mode_enum DEFAULT NULL::series_sort_mode_enum, sort_direction series_sort_direction_enum DEFAULT NULL::series_sort_direction_enum, series_limit integer DEFAULT NULL::integer, num_samples integer DEFAULT NULL::integer)
@@ -3720,7 +3825,7 @@ AS $function$
     select l.language as label, l.bytes::double precision as value
       from series s cross join lateral unnest(insight_series_repository_ids(s)) r(id)
       join repository_language_stats l on l.repo_id = r.id
-     where s.just_in_time and r.id <> all ((select ids from hidden)::integer[])
+     where s.just_in_time and r.id not in (select unnest(ids) from hidden)
     union all
     -- The stored totals when the reader may see every repository, else the points they may see.
     select t.capture, t.value
@@ -3730,12 +3835,12 @@ AS $function$
     select p.capture, p.value
       from newest n join series_points p on p.series_id = n.series_id and not n.snapshot and p.time = n.time
      where p.capture is not null and cardinality((select ids from hidden)) > 0
-       and (p.repo_id is null or p.repo_id <> all ((select ids from hidden)::integer[]))
+       and (p.repo_id is null or p.repo_id not in (select unnest(ids) from hidden))
     union all
     select p.capture, p.value
       from newest n join series_points_snapshots p on p.series_id = n.series_id and n.snapshot and p.time = n.time
      where p.capture is not null and cardinality((select ids from hidden)) > 0
-       and (p.repo_id is null or p.repo_id <> all ((select ids from hidden)::integer[]))
+       and (p.repo_id is null or p.repo_id not in (select unnest(ids) from hidden))
   ), raw as (
     select p.label, sum(p.value) as value from parts p group by 1
   ), shares as (
@@ -3771,7 +3876,7 @@ AS $function$
     left join lateral (
       select count(*)::integer as points, array_agg(distinct p.reason order by p.reason) as reasons
         from insight_series_incomplete_points p where p.series_id = s.id
-         and (p.repo_id is null or p.repo_id <> all (app_hidden_repo_ids()))) ip on true
+         and (p.repo_id is null or p.repo_id not in (select unnest(app_hidden_repo_ids())))) ip on true
    where vs.insight_view_id = view.id and app_may_read_view(view.id)
    order by s.id
 $function$;
@@ -3868,12 +3973,8 @@ CREATE OR REPLACE FUNCTION public.revoke_dashboard_grant(grant_id integer)
 AS $function$
 declare
   target dashboard_grants := (select g from dashboard_grants g where g.id = grant_id);
-  role grant_role := grant_row_role((select r.role from dashboard_grant_roles r where r.grant_id = revoke_dashboard_grant.grant_id), target.global);
 begin
-  perform require_revocable('dashboard', target.dashboard_id, dashboard_role(target.dashboard_id), grant_id, target.user_id,
-    role = 'owner',
-    (select count(*)::integer from dashboard_grants g join dashboard_grant_roles r on r.grant_id = g.id
-      where g.dashboard_id = target.dashboard_id and g.id <> target.id and r.role = 'owner' and not coalesce(g.global, false)));
+  perform require_revocable('dashboard', target.dashboard_id, dashboard_role(target.dashboard_id), grant_id, target.user_id);
   return dashboard_grant_remove(grant_id);
 end
 $function$;
@@ -3888,12 +3989,8 @@ CREATE OR REPLACE FUNCTION public.revoke_insight_view_grant(grant_id integer)
 AS $function$
 declare
   target insight_view_grants := (select g from insight_view_grants g where g.id = grant_id);
-  role grant_role := grant_row_role((select r.role from insight_view_grant_roles r where r.grant_id = revoke_insight_view_grant.grant_id), target.global);
 begin
-  perform require_revocable('view', target.insight_view_id, insight_view_role(target.insight_view_id), grant_id, target.user_id,
-    role = 'owner',
-    (select count(*)::integer from insight_view_grants g join insight_view_grant_roles r on r.grant_id = g.id
-      where g.insight_view_id = target.insight_view_id and g.id <> target.id and r.role = 'owner' and not coalesce(g.global, false)));
+  perform require_revocable('view', target.insight_view_id, insight_view_role(target.insight_view_id), grant_id, target.user_id);
   return insight_view_grant_remove(grant_id);
 end
 $function$;

@@ -530,3 +530,79 @@ test('restricting a repository is for admins; a reused series reveals nothing to
   const { rows } = await db.pool.query('select count(*)::int as n from insight_series where query = $1', ['password']);
   t.is(rows[0].n, 2);
 });
+
+test('a restricted repository does not show through costs, scope checks, backfill counts or series definitions', async (t) => {
+  const { db, gql, line, lineSeries } = await world(t);
+  // The backfill of the line chart, planned as a worker would (it covers both repositories).
+  const backfill = (
+    await db.pool.query('select id from insight_series_backfill where series_id = $1 order by id desc limit 1', [
+      lineSeries.id,
+    ])
+  ).rows[0].id;
+  await db.pool.query('select insights_core.backfill_plan($1, 1)', [backfill]);
+  await matrix(
+    t,
+    'backfill repository counts: only for readers who may see all of its repositories',
+    async (who) => {
+      const body = await gql(
+        who,
+        `{ allBackfillStatuses(condition: { backfillId: ${backfill} }) { nodes { repositories repositoriesDone } } }`,
+      );
+      return body.data.allBackfillStatuses.nodes[0] ?? null;
+    },
+    {
+      owner: { repositories: 2, repositoriesDone: 0 },
+      viewer: { repositories: null, repositoriesDone: null },
+      editor: { repositories: 2, repositoriesDone: 0 },
+      member: { repositories: 2, repositoriesDone: 0 },
+      otherOrg: null,
+      anonymous: null,
+    },
+  );
+  await matrix(
+    t,
+    "the series' repositories, and what a backfill of it costs",
+    async (who) => {
+      const body = await gql(
+        who,
+        `{ insightViewByRowId(rowId: ${line}) { insightViewSeriesByInsightViewId { nodes {
+           insightSeriesByInsightSeriesId { repositories seriesBackfillCost } } } } }`,
+      );
+      const series =
+        body.data.insightViewByRowId?.insightViewSeriesByInsightViewId.nodes[0].insightSeriesByInsightSeriesId;
+      return series ? { repositories: series.repositories, perSample: series.seriesBackfillCost > 0 } : null;
+    },
+    {
+      owner: { repositories: ['acme/open', 'acme/secret'], perSample: true },
+      viewer: { repositories: ['acme/open'], perSample: true },
+      editor: { repositories: ['acme/open', 'acme/secret'], perSample: true },
+      member: { repositories: ['acme/open', 'acme/secret'], perSample: true },
+      otherOrg: null,
+      anonymous: null,
+    },
+  );
+  // Creating over a hidden repository: the same refusal as for one that does not exist, and a
+  // criteria that matches only hidden repositories costs (and charges) nothing.
+  const create = (scope: string) =>
+    gql(
+      'viewer',
+      `mutation { createLineChartInsight(input: { title: "probe", series: [{ query: "x" }], ${scope},
+         intervalUnit: WEEK, intervalValue: 1 }) { result { rowId } } }`,
+    );
+  t.is((await create('repositories: ["acme/secret"]')).errors?.[0]?.message, 'unknown repositories: acme/secret');
+  t.is((await create('repositories: ["acme/nothing"]')).errors?.[0]?.message, 'unknown repositories: acme/nothing');
+  await db.pool.query(`select insights_core.set_daily_usage_limit('backfill_cost', 1)`);
+  t.is((await create('repositoryCriteria: "repo:^acme/secret$"')).errors, undefined, 'no hidden repository is charged');
+  const charged = await db.pool.query(
+    `select amount from usage_events where user_id = 2 and event_type = 'backfill_cost' order by id desc limit 1`,
+  );
+  t.deepEqual(charged.rows, [{ amount: 0 }]);
+  const over = await create('repositoryCriteria: "repo:^acme/"');
+  t.regex(over.errors?.[0]?.message ?? '', /^daily backfill cost budget exceeded: this needs (\d+)\.0/);
+  const needs = Number(/needs (\d+)/.exec(over.errors![0]!.message)![1]);
+  const samples = (
+    await db.pool.query(`select count(*)::int as n from insights_core.insight_series_sample_times(
+      (select s from insight_series s order by id desc limit 1))`)
+  ).rows[0].n;
+  t.true(needs > 0 && needs <= samples, `${needs}: one visible repository's samples, not two`);
+});

@@ -20,11 +20,16 @@ test('repository names derived from clone URLs never carry their credentials', a
     ['https://github.com/acme/docs#token=ghp_secret789', 'github.com/acme/docs'],
     ['ssh://git@git.example.com/acme/ssh.git', 'git.example.com/acme/ssh'],
     ['git@github.com:acme/scp.git', 'github.com/acme/scp'],
+    ['HTTPS://x-access-token:SECRET_A@host.example.com/acme/upper', 'host.example.com/acme/upper'],
+    ['Https://TOKEN_B@host2.example.com/', 'host2.example.com'],
+    ['HTTPS://host3.example.com/acme/y.git?access_token=SECRET_C', 'host3.example.com/acme/y'],
+    ['https://host4.example.com/acme/h;token=SECRET_D', 'host4.example.com/acme/h'],
+    ['user:p@ss@host5.example.com:acme/x5.git', 'x5'],
   ];
   for (const [url, name] of cases) {
     const { rows } = await db.pool.query('select (insights_core.register_repository($1)).name', [url]);
     t.is(rows[0].name, name, url);
-    t.notRegex(rows[0].name, /secret|p@ss|user|token/, url);
+    t.notRegex(rows[0].name, /secret|p@ss|user|token|@/i, url);
   }
 });
 
@@ -46,6 +51,99 @@ test("a failed fetch's error, readable as lastFetchError, and the CLI's output c
     t.false(text!.includes('tok_SECRET'), `${what}: ${text}`);
   }
   t.regex(listed.stdout, /x-access-token:\*\*\*@127\.0\.0\.1:9/, 'the URL is still recognisable');
+});
+
+test('every dashboard and view keeps an owner: no demotion, revocation or CLI revoke removes the last one', async (t) => {
+  const db = await useTestDatabase(t);
+  const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
+  const owner = await issueToken({ userId: 1, orgIds: [], admin: false, ttl: '5m' }, SECRET);
+  const gql = async (source: string) => (await postGraphql(server.url, source, owner)).body;
+  const dashboard = (await gql('mutation { createDashboard(input: { title: "d" }) { result { rowId } } }')).data
+    .createDashboard.result.rowId;
+  const view = (
+    await gql(
+      'mutation { createLineChartInsight(input: { title: "v", series: [{ query: "x" }], intervalUnit: WEEK, intervalValue: 1 }) { result { rowId } } }',
+    )
+  ).data.createLineChartInsight.result.rowId;
+  const last = /^grant \d+ is the last owner of (dashboard|view) \d+: make someone else its owner first, or delete it$/;
+  for (const demote of [
+    `grantDashboard(input: { dashboardId: ${dashboard}, userId: 1, role: viewer })`,
+    `grantInsightView(input: { viewId: ${view}, userId: 1, role: editor })`,
+  ])
+    t.regex((await gql(`mutation { ${demote} { result { role } } }`)).errors?.[0]?.message ?? 'ok', last, demote);
+  const env = cliEnv({ DATABASE_URL: db.connectionString });
+  const grantOf = async (table: string, column: string, id: number) =>
+    (await db.pool.query(`select id from ${table} where ${column} = $1 and user_id = 1`, [id])).rows[0].id as number;
+  const cliRevoke = await runCli(
+    ['revoke', 'view', String(await grantOf('insight_view_grants', 'insight_view_id', view))],
+    env,
+  );
+  t.not(cliRevoke.code, 0);
+  t.regex(cliRevoke.stderr, /is the last owner of view/);
+  // With a second owner, the first may step down.
+  t.is(
+    (
+      await gql(
+        `mutation { grantDashboard(input: { dashboardId: ${dashboard}, userId: 2, role: owner }) { result { role } } }`,
+      )
+    ).errors,
+    undefined,
+  );
+  t.is(
+    (
+      await gql(
+        `mutation { grantDashboard(input: { dashboardId: ${dashboard}, userId: 1, role: viewer }) { result { role } } }`,
+      )
+    ).data.grantDashboard.result.role,
+    'viewer',
+  );
+  const roles = await db.pool.query(
+    `select g.user_id, r.role::text from dashboard_grants g join insights_core.dashboard_grant_roles r on r.grant_id = g.id
+      where g.dashboard_id = $1 order by g.user_id`,
+    [dashboard],
+  );
+  t.deepEqual(roles.rows, [
+    { user_id: 1, role: 'viewer' },
+    { user_id: 2, role: 'owner' },
+  ]);
+});
+
+test("a backfill queued for a request runs in the requester's queue, whoever owns the view", async (t) => {
+  const db = await useTestDatabase(t);
+  const server = await startTestServer(t, db.connectionString, { jwtSecret: SECRET });
+  const asUser = async (userId: number, orgIds: number[], source: string) =>
+    (await postGraphql(server.url, source, await issueToken({ userId, orgIds, admin: false, ttl: '5m' }, SECRET))).body;
+  // User 5 makes org 9 the owner and leaves: the backfill still runs in user 5's queue.
+  const view = (
+    await asUser(
+      5,
+      [9],
+      'mutation { createLineChartInsight(input: { title: "v", series: [{ query: "mine" }], intervalUnit: WEEK, intervalValue: 1 }) { result { rowId } } }',
+    )
+  ).data.createLineChartInsight.result.rowId;
+  await asUser(
+    5,
+    [9],
+    `mutation { grantInsightView(input: { viewId: ${view}, orgId: 9, role: owner }) { result { role } } }`,
+  );
+  const own = (
+    await db.pool.query('select id from insight_view_grants where insight_view_id = $1 and user_id = 5', [view])
+  ).rows[0].id;
+  t.is(
+    (await asUser(5, [9], `mutation { revokeInsightViewGrant(input: { grantId: ${own} }) { result { rowId } } }`))
+      .errors,
+    undefined,
+  );
+  const backfill = (
+    await db.pool.query(
+      `select b.id from insight_view_series vs join insight_series_backfill b on b.series_id = vs.insight_series_id where vs.insight_view_id = $1`,
+      [view],
+    )
+  ).rows[0].id;
+  t.is(
+    (await db.pool.query('select insights_core.backfill_queue_name($1) as q', [backfill])).rows[0].q,
+    'backfill-user-5',
+  );
 });
 
 test('a series query, label or stroke that is not a JSON string is refused with a message', async (t) => {

@@ -208,13 +208,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     if (pathname === '/healthz') {
       // States for anyone (load balancers, probes); the detail only for an admin token.
+      // A probe sending an expired or foreign token still gets the states.
       Promise.all([
-        identityFromHeader(req.headers.authorization, options.jwtSecret),
+        identityFromHeader(req.headers.authorization, options.jwtSecret).catch((error) => {
+          if (error instanceof AuthenticationError) return undefined;
+          throw error;
+        }),
         checkHealth(pool, options.workerStatus?.()),
       ]).then(
         ([identity, report]) => sendJson(res, report.ok ? 200 : 503, identity?.admin ? report : publicHealth(report)),
         (error) => {
-          if (error instanceof AuthenticationError) return void sendJson(res, 401, { ok: false, error: error.message });
           requestLog.error(`health check failed: ${errorMessage(error)}`);
           sendJson(res, 500, { ok: false });
         },

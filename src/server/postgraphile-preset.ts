@@ -71,6 +71,9 @@ const INPUT_ERRORS: Record<string, string> = {
   '22008':
     'a date/time argument is out of range: a field past its end (month 13, February 30, hour 25) or a year PostgreSQL cannot store',
   '22009': 'a date/time argument has an invalid time zone offset: use Z or an offset such as +02:00',
+  '22P02': 'an argument is not valid for its type (for example a BigInt or id that is not a whole number)',
+  '22003': 'a number argument is out of range for its type',
+  '54001': 'an argument is nested too deeply (JSON nesting of this depth cannot be stored); flatten it',
 };
 
 /** Grafast's own refusal of an operation too complex to plan (a plain Error, else masked). */
@@ -165,6 +168,12 @@ export function makePreset({ pool, dataDir, jwtSecret, limits: given }: PresetOp
             repositories: {
               attribute: { clone_url: { tags: { behavior: '-*' } }, mirror_path: { tags: { behavior: '-*' } } },
             },
+            // The names a series was defined over may include repositories the reader may not see:
+            // InsightSeries.repositories is the computed column insight_series_repositories instead.
+            insight_series: { attribute: { repositories: { tags: { behavior: '-*' } } } },
+            // Every name a repository ever had, hidden or not: names reach the API through points
+            // and repositories, which row-level security filters.
+            repo_names: { tags: { behavior: '-*' } },
           },
           procedure: Object.fromEntries(LISTS.map((name) => [name, { tags: { behavior: '-connection +list' } }])),
         },
