@@ -120,9 +120,8 @@ test('alias amplification, deep queries and fragment explosions are refused with
     { length: 40 },
     (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`,
   ).join(' ')}`;
-  const started = performance.now();
+  // (How promptly, with others' requests meanwhile, is test/latency/hostile-input.latency.ts's job.)
   const exploded = await postGraphql(url, explosion);
-  t.true(performance.now() - started < 2000, 'answered at once');
   t.is(
     firstError(exploded.body).message,
     'the query selects 1,099,511,627,776 fields (fragments expanded); the limit is 2,000 (setting GRAPHQL_MAX_FIELDS)',
