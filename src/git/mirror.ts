@@ -36,15 +36,99 @@ export async function remoteHeadBranch(cloneUrl: string, timeoutMs: number): Pro
   return match ? match[1]! : null;
 }
 
-/** The commit at the tip of `branch` in the mirror, or null if the branch does not exist yet. */
+/** A mirror that cannot be read as the repository it mirrors: a ref names an object it lacks. */
+export class DamagedMirrorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DamagedMirrorError';
+  }
+}
+
+/**
+ * The commit at the tip of `branch` in the mirror, or null for an empty repository (no refs at
+ * all). Anything else that keeps the tip from being read is an error, never "nothing to count": a
+ * branch whose commit the mirror lacks (DamagedMirrorError), or a branch that does not exist while
+ * others do.
+ */
 export async function resolveBranchHead(mirrorDir: string, branch: string): Promise<string | null> {
   try {
     return (await runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { gitDir: mirrorDir }))
       .toString()
       .trim();
   } catch (error) {
-    if (error instanceof GitError && error.exitCode === 1) return null;
+    if (!(error instanceof GitError && error.exitCode === 1)) throw error;
+  }
+  // rev-parse only says "not a commit". for-each-ref reads refs without their objects.
+  const anyRef = (await runGit(['for-each-ref', '--count=1', '--format=%(refname)'], { gitDir: mirrorDir }))
+    .toString()
+    .trim();
+  if (!anyRef) return null;
+  const tip = (await runGit(['for-each-ref', '--format=%(objectname)', `refs/heads/${branch}`], { gitDir: mirrorDir }))
+    .toString()
+    .trim();
+  if (tip) {
+    throw new DamagedMirrorError(
+      `branch ${branch} points to ${tip.slice(0, 12)}, which the mirror does not have as a commit: the mirror is damaged`,
+    );
+  }
+  throw new Error(`branch ${branch} does not exist in the repository (it has other refs); set the branch to follow`);
+}
+
+/** Whether git finds objects missing in the mirror (`fsck --connectivity-only`: reachability, no content checks). */
+export async function mirrorIsDamaged(mirrorDir: string): Promise<boolean> {
+  try {
+    await runGit(['fsck', '--connectivity-only', '--no-progress', '--no-dangling'], { gitDir: mirrorDir });
+    return false;
+  } catch (error) {
+    if (error instanceof GitError && error.exitCode !== null) return true;
     throw error;
+  }
+}
+
+/**
+ * Clones a damaged mirror again. The damaged one is kept aside until the new clone works, and put
+ * back if it does not (a fetch may still repair it later).
+ */
+export async function recloneMirror(options: SyncMirrorOptions): Promise<MirrorState> {
+  const aside = `${options.mirrorDir}.damaged-${process.pid}-${Date.now()}`;
+  fs.renameSync(options.mirrorDir, aside);
+  try {
+    const state = await syncMirror(options);
+    fs.rmSync(aside, { recursive: true, force: true });
+    return state;
+  } catch (error) {
+    if (!mirrorExists(options.mirrorDir)) {
+      fs.rmSync(options.mirrorDir, { recursive: true, force: true });
+      fs.renameSync(aside, options.mirrorDir);
+    } else fs.rmSync(aside, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Removes what interrupted clones and re-clones left in a mirrors directory (`<id>.git.partial-<pid>-<ms>`,
+ * `<id>.git.damaged-<pid>-<ms>`) when the process that made them is gone.
+ */
+export function removeAbandonedClones(mirrorsDir: string): string[] {
+  if (!fs.existsSync(mirrorsDir)) return [];
+  const removed: string[] = [];
+  for (const entry of fs.readdirSync(mirrorsDir)) {
+    const match = /\.(?:partial|damaged)-(\d+)-\d+$/.exec(entry);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || processIsAlive(pid)) continue; // a clone in progress
+    fs.rmSync(path.join(mirrorsDir, entry), { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,7 +3,16 @@
 import type pg from 'pg';
 import { errorMessage } from '../logger.ts';
 import { redactCredentials } from '../git/redact-credentials.ts';
-import { type MirrorState, mirrorExists, resolveBranchHead, syncMirror } from '../git/mirror.ts';
+import {
+  DamagedMirrorError,
+  type MirrorState,
+  mirrorExists,
+  mirrorIsDamaged,
+  recloneMirror,
+  resolveBranchHead,
+  type SyncMirrorOptions,
+  syncMirror,
+} from '../git/mirror.ts';
 import { recordFetchAttempt, recordFetchError, recordFetchSuccess } from '../store/repositories.ts';
 import { mirrorDirectory, type Repository } from './repository.ts';
 
@@ -16,7 +25,7 @@ export interface SyncRepositoryOptions {
 export async function syncRepository({ pool, dataDir, repository }: SyncRepositoryOptions): Promise<MirrorState> {
   await recordFetchAttempt(pool, repository.id);
   try {
-    const state = await syncMirror({
+    const state = await syncOrRepair({
       cloneUrl: repository.clone_url,
       mirrorDir: mirrorDirectory(dataDir, repository),
       branch: repository.default_branch,
@@ -28,6 +37,19 @@ export async function syncRepository({ pool, dataDir, repository }: SyncReposito
     const message = redactCredentials(errorMessage(error));
     await recordFetchError(pool, repository.id, message);
     throw new Error(message, { cause: error });
+  }
+}
+
+/** Fetches the mirror; one that git finds damaged (objects missing) is cloned again instead. */
+async function syncOrRepair(options: SyncMirrorOptions): Promise<MirrorState> {
+  try {
+    return await syncMirror(options);
+  } catch (error) {
+    const damaged =
+      error instanceof DamagedMirrorError ||
+      (mirrorExists(options.mirrorDir) && (await mirrorIsDamaged(options.mirrorDir)));
+    if (!damaged) throw error;
+    return recloneMirror(options);
   }
 }
 
@@ -44,5 +66,12 @@ export async function ensureMirror(
     return { gitDir, branch: state.defaultBranch, head: state.head };
   }
   const branch = options.repository.default_branch;
-  return { gitDir, branch, head: await resolveBranchHead(gitDir, branch) };
+  try {
+    return { gitDir, branch, head: await resolveBranchHead(gitDir, branch) };
+  } catch (error) {
+    if (!(error instanceof DamagedMirrorError)) throw error;
+    // Fetch (and re-clone if the fetch cannot mend it); if that fails too, the error stands.
+    const state = await syncRepository(options);
+    return { gitDir, branch: state.defaultBranch, head: state.head };
+  }
 }

@@ -1,12 +1,14 @@
 // Starts a Graphile Worker runner with the project's tasks and crontab, and keeps a small status
 // record for /healthz. Signals are handled by the service (stop order matters), not by the runner.
 import os from 'node:os';
+import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Logger as WorkerLogger, run, type Runner, type WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { redactCredentials } from '../git/redact-credentials.ts';
 import { TreeCache } from '../git/tree-cache.ts';
+import { removeAbandonedClones } from '../git/mirror.ts';
 import { BlobCountCache } from '../search/blob-count-cache.ts';
 import { makeTaskList } from './task-list.ts';
 import { workerCrontab } from '../store/worker-processes.ts';
@@ -78,6 +80,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     logger: options.logger,
     ...options.registry,
   });
+  // Clones and re-clones a killed process left half done would otherwise stay on disk forever.
+  const abandoned = removeAbandonedClones(path.join(options.dataDir, 'mirrors'));
+  if (abandoned.length) options.logger.info(`removed ${abandoned.length} abandoned clone(s): ${abandoned.join(', ')}`);
   const events: WorkerEvents = new EventEmitter();
   events.on('pool:create', ({ workerPool }) => {
     registration.addGraphileWorkerId(workerPool.id).catch(() => {});
