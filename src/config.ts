@@ -75,6 +75,12 @@ export const SETTINGS = {
     meaning:
       'Longest one repository may be searched for one recording (or one backfill page); past it the repository gets an incomplete point (`timeout`).',
   },
+  SHUTDOWN_GRACE_SECONDS: {
+    flag: '',
+    default: '`10`',
+    meaning:
+      'How long SIGTERM/SIGINT may take: running jobs are asked to stop (a backfill step abandons the page it is on; the next start resumes from its last committed page), and after this long the process exits anyway.',
+  },
   BACKFILL_TIME_BUDGET_SECONDS: {
     flag: '',
     default: '`60`',
@@ -203,6 +209,11 @@ const configSchema = z.object({
     .positive('SEARCH_TIMEOUT_SECONDS must be more than 0')
     .max(86_400, 'SEARCH_TIMEOUT_SECONDS must be at most 86400')
     .default(60),
+  SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number({ error: 'SHUTDOWN_GRACE_SECONDS must be a number' })
+    .positive('SHUTDOWN_GRACE_SECONDS must be more than 0')
+    .max(3600, 'SHUTDOWN_GRACE_SECONDS must be at most 3600')
+    .default(10),
   BACKFILL_TIME_BUDGET_SECONDS: z.coerce
     .number({ error: 'BACKFILL_TIME_BUDGET_SECONDS must be a number' })
     .positive('BACKFILL_TIME_BUDGET_SECONDS must be more than 0')

@@ -61,6 +61,14 @@ export function makeTask(context: TaskContext) {
   };
 }
 
+const ABORTED = Symbol('aborted');
+
+/** Settles (with ABORTED) when the signal aborts; never rejects. */
+function aborted(signal: AbortSignal): Promise<typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(ABORTED), { once: true }));
+}
+
 /** How a step ended: 'yield' when the backfill goes back into the queue for its next step. */
 type StepOutcome = 'yield' | 'stopped';
 
@@ -87,6 +95,8 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
   const budgetEnds = Date.now() + context.backfillBudgetMs;
 
   for (let pagesDone = 0; ; pagesDone++) {
+    // Shutting down: the pages done are committed; the next step resumes from the cursor.
+    if (helpers.abortSignal.aborted) return 'yield';
     const budgetSpent = Date.now() >= budgetEnds;
     const move = await nextBackfillMove(pool, {
       backfillId,
@@ -118,7 +128,7 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
     let blobsRead = 0;
     for (const repository of repositories) {
       try {
-        const result = await backfillRepository({
+        const searched = backfillRepository({
           pool,
           dataDir: context.dataDir,
           repository,
@@ -128,6 +138,14 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
           trees: context.trees,
           deadline: Date.now() + searchTimeoutMs(context, query),
         });
+        // A shutdown abandons the page (nothing of it is written; it is done again on resume) rather
+        // than waiting out a search that may take up to SEARCH_TIMEOUT_SECONDS.
+        const result = await Promise.race([searched, aborted(helpers.abortSignal)]);
+        if (result === ABORTED) {
+          searched.catch(() => {});
+          helpers.logger.info(`backfill ${backfillId}: shutting down, the page in progress is left for the next step`);
+          return 'yield';
+        }
         points.push(...result.points);
         incomplete.push(...result.capped);
         succeeded.push(repository.id);

@@ -28,7 +28,13 @@ export async function runService(
     }
     signalled = signal;
     signalledAt = Date.now();
-    logger.info(`${signal} received, shutting down`);
+    logger.info(`${signal} received, shutting down (within ${options.config.SHUTDOWN_GRACE_SECONDS} s)`);
+    // The last resort: whatever still holds the process past the grace period (and a moment for
+    // the worker's own bound) does not keep it from exiting.
+    setTimeout(() => {
+      logger.warn(`still stopping after ${options.config.SHUTDOWN_GRACE_SECONDS} s: exiting`);
+      process.exit(1);
+    }, options.config.SHUTDOWN_GRACE_SECONDS * 1000).unref();
     if (service) void stopAndResolve(service, logger, resolveDone, 0);
   };
   process.on('SIGINT', onSignal);
