@@ -79,7 +79,7 @@ export const SETTINGS = {
     flag: '',
     default: '`10`',
     meaning:
-      'How long SIGTERM/SIGINT may take: running jobs are asked to stop (a backfill step abandons the page it is on; the next start resumes from its last committed page), and after this long the process exits anyway.',
+      "How long SIGTERM/SIGINT may take: running jobs are asked to stop (a backfill step leaves the page it is on; the next start resumes from its last committed page); after this long the process exits anyway, and another worker retries what was still running once this one's heartbeat is stale (30 s).",
   },
   BACKFILL_TIME_BUDGET_SECONDS: {
     flag: '',

@@ -111,7 +111,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         logger: logger.child('worker'),
         dataDir: config.DATA_DIR,
         searchTimeoutMs: config.SEARCH_TIMEOUT_SECONDS * 1000,
-        shutdownGraceMs: config.SHUTDOWN_GRACE_SECONDS * 1000,
         backfill: {
           budgetMs: config.BACKFILL_TIME_BUDGET_SECONDS * 1000,
           pageSize: config.BACKFILL_PAGE_SIZE,

@@ -63,10 +63,20 @@ export function makeTask(context: TaskContext) {
 
 const ABORTED = Symbol('aborted');
 
-/** Settles (with ABORTED) when the signal aborts; never rejects. */
-function aborted(signal: AbortSignal): Promise<typeof ABORTED> {
-  if (signal.aborted) return Promise.resolve(ABORTED);
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(ABORTED), { once: true }));
+/**
+ * `work`, or ABORTED as soon as the signal aborts (the signal is the worker pool's, for the process's
+ * life: the listener is removed again, however the race ends).
+ */
+async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return ABORTED;
+  let onAbort!: () => void;
+  const aborted = new Promise<typeof ABORTED>((resolve) => (onAbort = () => resolve(ABORTED)));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** How a step ended: 'yield' when the backfill goes back into the queue for its next step. */
@@ -140,9 +150,9 @@ async function runStep(context: TaskContext, backfillId: number, helpers: JobHel
         });
         // A shutdown abandons the page (nothing of it is written; it is done again on resume) rather
         // than waiting out a search that may take up to SEARCH_TIMEOUT_SECONDS.
-        const result = await Promise.race([searched, aborted(helpers.abortSignal)]);
+        const result = await unlessAborted(searched, helpers.abortSignal);
         if (result === ABORTED) {
-          searched.catch(() => {});
+          searched.catch(() => {}); // it runs out in the background; its outcome is not wanted
           helpers.logger.info(`backfill ${backfillId}: shutting down, the page in progress is left for the next step`);
           return 'yield';
         }

@@ -116,11 +116,35 @@ test('a damaged mirror is cloned again while its origin is there, and is an erro
   t.truthy(stored[0].last_fetch_error, 'the failure is recorded');
 });
 
-test('clones a killed process left half done are removed; one in progress is kept', (t) => {
+test('clones a killed process left half done are removed, a damaged mirror put back; recent ones are kept', (t) => {
   const dir = tempDir(t);
   const dead = 2 ** 22 + 12345; // above pid_max's default: no such process
-  for (const name of [`1.git.partial-${dead}-1`, `2.git.damaged-${dead}-2`, `3.git.partial-${process.pid}-3`, '4.git'])
+  const now = Date.now();
+  const old = now - 60 * 60_000;
+  for (const name of [
+    `1.git.partial-${dead}-${old}`, // a clone killed an hour ago
+    `2.git`,
+    `2.git.damaged-${dead}-${old}`, // a re-clone that finished: the damaged copy stayed behind
+    `5.git.damaged-${dead}-${old}`, // a re-clone that never finished: the only copy
+    `3.git.partial-${process.pid}-${now}`, // ours, in progress
+    `6.git.partial-${dead}-${now - 60_000}`, // a minute old: it may still be running elsewhere
+    '4.git',
+  ])
     fs.mkdirSync(path.join(dir, name));
-  t.deepEqual(removeAbandonedClones(dir).sort(), [`1.git.partial-${dead}-1`, `2.git.damaged-${dead}-2`]);
-  t.deepEqual(fs.readdirSync(dir).sort(), [`3.git.partial-${process.pid}-3`, '4.git']);
+  fs.writeFileSync(path.join(dir, '2.git', 'HEAD'), 'ref: refs/heads/main\n');
+  fs.mkdirSync(path.join(dir, '2.git', 'objects'));
+  fs.writeFileSync(path.join(dir, `5.git.damaged-${dead}-${old}`, 'marker'), 'the history');
+  t.deepEqual(removeAbandonedClones(dir, now).sort(), [
+    `1.git.partial-${dead}-${old}`,
+    `2.git.damaged-${dead}-${old}`,
+    `5.git.damaged-${dead}-${old}`,
+  ]);
+  t.deepEqual(fs.readdirSync(dir).sort(), [
+    '2.git',
+    `3.git.partial-${process.pid}-${now}`,
+    '4.git',
+    '5.git',
+    `6.git.partial-${dead}-${now - 60_000}`,
+  ]);
+  t.is(fs.readFileSync(path.join(dir, '5.git', 'marker'), 'utf8'), 'the history', 'put back, not removed');
 });

@@ -105,19 +105,31 @@ export async function recloneMirror(options: SyncMirrorOptions): Promise<MirrorS
   }
 }
 
+/** Longer than a clone may take (syncMirror's 10-minute timeout): older leftovers are abandoned. */
+const ABANDONED_AFTER_MS = 15 * 60_000;
+
 /**
  * Removes what interrupted clones and re-clones left in a mirrors directory (`<id>.git.partial-<pid>-<ms>`,
- * `<id>.git.damaged-<pid>-<ms>`) when the process that made them is gone.
+ * `<id>.git.damaged-<pid>-<ms>`): those older than any clone may take, whose process is gone (or is
+ * an earlier process with this one's pid, as in a container). A damaged mirror whose re-clone never
+ * finished is put back, not removed: it may be the only copy of the history.
  */
-export function removeAbandonedClones(mirrorsDir: string): string[] {
+export function removeAbandonedClones(mirrorsDir: string, now = Date.now()): string[] {
   if (!fs.existsSync(mirrorsDir)) return [];
+  const startedAt = now - process.uptime() * 1000;
   const removed: string[] = [];
   for (const entry of fs.readdirSync(mirrorsDir)) {
-    const match = /\.(?:partial|damaged)-(\d+)-\d+$/.exec(entry);
+    const match = /^(.*\.git)\.(partial|damaged)-(\d+)-(\d+)$/.exec(entry);
     if (!match) continue;
-    const pid = Number(match[1]);
-    if (pid === process.pid || processIsAlive(pid)) continue; // a clone in progress
-    fs.rmSync(path.join(mirrorsDir, entry), { recursive: true, force: true });
+    const [, mirror, kind, pid, createdAt] = match as unknown as [string, string, string, string, string];
+    if (now - Number(createdAt) < ABANDONED_AFTER_MS) continue;
+    const ours = Number(pid) === process.pid;
+    if (ours ? Number(createdAt) >= startedAt : processIsAlive(Number(pid))) continue;
+    const leftover = path.join(mirrorsDir, entry);
+    if (kind === 'damaged' && !mirrorExists(path.join(mirrorsDir, mirror))) {
+      fs.rmSync(path.join(mirrorsDir, mirror), { recursive: true, force: true });
+      fs.renameSync(leftover, path.join(mirrorsDir, mirror));
+    } else fs.rmSync(leftover, { recursive: true, force: true });
     removed.push(entry);
   }
   return removed;

@@ -40,12 +40,6 @@ export interface StartWorkerOptions {
   registry?: { heartbeatMs?: number; sweepMs?: number; staleAfterSeconds?: number };
   /** Poll interval for future-scheduled jobs; new jobs arrive by LISTEN/NOTIFY at once. */
   pollIntervalMs?: number;
-  /**
-   * How long stop() may take (SHUTDOWN_GRACE_SECONDS): running jobs are asked to stop at once
-   * (their abortSignal), and those still running near its end are failed (to be retried) so the
-   * process can exit.
-   */
-  shutdownGraceMs?: number;
 }
 
 export interface WorkerHandle {
@@ -73,10 +67,7 @@ function toWorkerLogger(logger: Logger): WorkerLogger {
   });
 }
 
-const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
-
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerHandle> {
-  const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const status: WorkerStatus = {
     state: 'starting',
     concurrency: options.concurrency,
@@ -162,19 +153,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     stop() {
       stopping ??= (async () => {
         if (status.state === 'running' || status.state === 'starting') status.state = 'stopping';
-        // Graceful first; what still runs near the end of the grace period is failed (and retried
-        // later), leaving up to 3 s for the registry, the pools and an embedded database to stop.
-        const killAfterMs = Math.max(graceMs / 2, graceMs - 3000);
-        let timer: NodeJS.Timeout | undefined;
-        const graceOver = new Promise<'over'>((resolve) => (timer = setTimeout(() => resolve('over'), killAfterMs)));
-        const stopped = runner.stop().catch(() => {});
-        if ((await Promise.race([stopped, graceOver])) === 'over') {
-          options.logger.warn(
-            `jobs still running after ${killAfterMs / 1000} s of shutdown: failing them, to be retried`,
-          );
-          await runner.kill('the shutdown grace period is over').catch(() => {});
-        }
-        clearTimeout(timer);
+        // Running jobs were told to stop (abortSignal): backfill steps leave their page at once.
+        // Other jobs are waited for; if one outlasts SHUTDOWN_GRACE_SECONDS the process exits
+        // anyway (src/cli/run-service.ts) with this process still registered, so the dead-worker
+        // sweep releases its job to another worker once the heartbeat is stale.
+        await runner.stop().catch(() => {});
         await registration.stop();
         status.state = 'stopped';
       })();
