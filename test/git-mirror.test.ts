@@ -12,8 +12,10 @@ import {
   remoteHeadBranch,
   removeAbandonedClones,
   resolveBranchHead,
+  suggestsLocalDamage,
   syncMirror,
 } from '../src/git/mirror.ts';
+import { GitError } from '../src/git/run-git.ts';
 import { TreeCache } from '../src/git/tree-cache.ts';
 import { mirrorDirectory } from '../src/repos/repository.ts';
 import { BlobCountCache } from '../src/search/blob-count-cache.ts';
@@ -147,4 +149,13 @@ test('clones a killed process left half done are removed, a damaged mirror put b
     `6.git.partial-${dead}-${now - 60_000}`,
   ]);
   t.is(fs.readFileSync(path.join(dir, '5.git', 'marker'), 'utf8'), 'the history', 'put back, not removed');
+});
+
+test('only a fetch error that points to the mirror itself is worth an fsck', (t) => {
+  const failed = (stderr: string) => new GitError(['fetch'], 128, stderr);
+  t.true(suggestsLocalDamage(failed('error: bad object 24bc5a9129154a2e56f2893a9d231f301b80574e')));
+  t.true(suggestsLocalDamage(failed('error: did not send all necessary objects')));
+  t.false(suggestsLocalDamage(failed("fatal: unable to access 'https://host/x.git/': Could not resolve host: host")));
+  t.false(suggestsLocalDamage(failed("fatal: '/gone/x.git' does not appear to be a git repository")));
+  t.false(suggestsLocalDamage(new Error('bad object, but not from git')));
 });

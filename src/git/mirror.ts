@@ -74,13 +74,28 @@ export async function resolveBranchHead(mirrorDir: string, branch: string): Prom
   throw new Error(`branch ${branch} does not exist in the repository (it has other refs); set the branch to follow`);
 }
 
-/** Whether git finds objects missing in the mirror (`fsck --connectivity-only`: reachability, no content checks). */
+/** What git says when the local repository, not the remote or the network, is at fault. */
+const LOCAL_DAMAGE =
+  /bad object|missing (?:blob|tree|commit|object)|corrupt|did not send all necessary objects|unable to read|invalid (?:sha1|object)|bad tree|fatal: packfile/i;
+
+/** Whether a failed fetch's message points to damage in the mirror itself (worth an fsck). */
+export function suggestsLocalDamage(error: unknown): boolean {
+  return error instanceof GitError && LOCAL_DAMAGE.test(error.stderr);
+}
+
+/**
+ * Whether git finds objects missing in the mirror (`fsck --connectivity-only`: reachability, no
+ * content checks). An fsck that does not finish in five minutes answers "not known to be damaged".
+ */
 export async function mirrorIsDamaged(mirrorDir: string): Promise<boolean> {
   try {
-    await runGit(['fsck', '--connectivity-only', '--no-progress', '--no-dangling'], { gitDir: mirrorDir });
+    await runGit(['fsck', '--connectivity-only', '--no-progress', '--no-dangling'], {
+      gitDir: mirrorDir,
+      timeoutMs: 5 * 60_000,
+    });
     return false;
   } catch (error) {
-    if (error instanceof GitError && error.exitCode !== null) return true;
+    if (error instanceof GitError) return error.exitCode !== null;
     throw error;
   }
 }

@@ -10,6 +10,7 @@ import {
   mirrorIsDamaged,
   recloneMirror,
   resolveBranchHead,
+  suggestsLocalDamage,
   type SyncMirrorOptions,
   syncMirror,
 } from '../git/mirror.ts';
@@ -45,9 +46,11 @@ async function syncOrRepair(options: SyncMirrorOptions): Promise<MirrorState> {
   try {
     return await syncMirror(options);
   } catch (error) {
+    // An fsck walks the whole history: only when git's message points to the mirror itself (a
+    // network or authentication failure says nothing about it).
     const damaged =
       error instanceof DamagedMirrorError ||
-      (mirrorExists(options.mirrorDir) && (await mirrorIsDamaged(options.mirrorDir)));
+      (suggestsLocalDamage(error) && mirrorExists(options.mirrorDir) && (await mirrorIsDamaged(options.mirrorDir)));
     if (!damaged) throw error;
     return recloneMirror(options);
   }
